@@ -1,0 +1,163 @@
+package dissect
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Class is the kind of thing an operation does, the same across protocols.
+type Class uint8
+
+// Operation classes.
+const (
+	ClassOther Class = iota
+	ClassRead
+	ClassWrite
+	ClassProgram
+	ClassControl
+	ClassFirmware
+	ClassDiagnostics
+	ClassTime
+	ClassRestart
+	ClassDiscovery
+	ClassAuthentication
+	ClassFile
+)
+
+var classNames = [...]string{
+	ClassOther:          "other",
+	ClassRead:           "read",
+	ClassWrite:          "write",
+	ClassProgram:        "program",
+	ClassControl:        "control",
+	ClassFirmware:       "firmware",
+	ClassDiagnostics:    "diagnostics",
+	ClassTime:           "time",
+	ClassRestart:        "restart",
+	ClassDiscovery:      "discovery",
+	ClassAuthentication: "authentication",
+	ClassFile:           "file",
+}
+
+// String returns the class name as used in the API ("read", "program", ...).
+func (c Class) String() string {
+	if int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return "other"
+}
+
+// MarshalText encodes the class by name.
+func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Endpoint is one side of an operation as seen on the wire.
+type Endpoint struct {
+	MAC  [6]byte    `json:"-"`
+	IP   netip.Addr `json:"ip,omitzero"`
+	Port uint16     `json:"port,omitempty"`
+}
+
+// Target is one thing an operation acts on: a register range, a DNP3 point
+// range, a CIP path, a tag, a PLC block.
+type Target struct {
+	Kind    string `json:"kind"`              // "holding_register", "coil", "block", "tag", ...
+	Name    string `json:"name,omitempty"`    // symbolic name where the protocol has one
+	Address uint32 `json:"address,omitempty"` // first address
+	Count   uint32 `json:"count,omitempty"`   // number of items from Address
+}
+
+// Result is how the server answered.
+type Result struct {
+	Status Status `json:"status"`
+	Code   int    `json:"code,omitempty"` // protocol exception / status code
+	Text   string `json:"text,omitempty"` // its name
+}
+
+// Status summarises a Result.
+type Status uint8
+
+// Result statuses.
+const (
+	StatusUnknown   Status = iota // no response seen (yet)
+	StatusOK                      // the server accepted the request
+	StatusError                   // the server answered with an exception or error
+	StatusMalformed               // the PDU violates the protocol
+)
+
+var statusNames = [...]string{"unknown", "ok", "error", "malformed"}
+
+// String returns the status name.
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// MarshalText encodes the status by name.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Fact is one thing the traffic says about a device's identity.
+type Fact struct {
+	Key   string `json:"key"` // "vendor", "product", "model", "firmware", "serial", "hostname", ...
+	Value string `json:"value"`
+	// Server is true when the fact describes the operation's server, false
+	// when it describes the client.
+	Server bool `json:"server"`
+}
+
+// PacketRef points at a packet kept in the evidence ring.
+type PacketRef struct {
+	Flow  uint64 `json:"flow"`  // flow id from the flow table
+	Index uint64 `json:"index"` // packet number within the flow, from 0
+}
+
+// Operation is one normalized request/response (or unsolicited message)
+// between two devices, in any protocol.
+type Operation struct {
+	Time         time.Time   `json:"time"`
+	Protocol     string      `json:"protocol"` // dissector name: "modbus", "arp", ...
+	Transport    string      `json:"transport,omitempty"`
+	Client       Endpoint    `json:"client"`
+	Server       Endpoint    `json:"server"`
+	FunctionCode int         `json:"function_code"`
+	FunctionName string      `json:"function"`
+	Class        Class       `json:"class"`
+	Targets      []Target    `json:"targets,omitempty"`
+	Result       Result      `json:"result"`
+	Identity     []Fact      `json:"identity,omitempty"`
+	Packets      []PacketRef `json:"packets,omitempty"`
+	// Detail is a short human summary of what was seen, for the console.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Reset clears op for reuse, keeping the capacity of its slices.
+func (op *Operation) Reset() {
+	*op = Operation{
+		Targets:  op.Targets[:0],
+		Identity: op.Identity[:0],
+		Packets:  op.Packets[:0],
+	}
+}
+
+// Emitter receives operations. The *Operation and everything it points to
+// are valid only during the call: an Emitter that keeps one copies it
+// (Operation.Clone).
+type Emitter interface {
+	Emit(op *Operation)
+}
+
+// EmitterFunc adapts a function to the Emitter interface.
+type EmitterFunc func(op *Operation)
+
+// Emit calls f(op).
+func (f EmitterFunc) Emit(op *Operation) { f(op) }
+
+// Clone returns a deep copy of op that the caller may keep.
+func (op *Operation) Clone() *Operation {
+	c := *op
+	c.Targets = append([]Target(nil), op.Targets...)
+	c.Identity = append([]Fact(nil), op.Identity...)
+	c.Packets = append([]PacketRef(nil), op.Packets...)
+	return &c
+}

@@ -1,0 +1,59 @@
+// Package testenv lets tests find the real components they need (external
+// programs, the shared corpus, network namespaces) and decide what to do when
+// one is missing: skip with a clear message on a developer's machine, fail in
+// CI, where .ci/run sets OTWATCH_REQUIRE_ALL=1 after installing everything.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Strict reports whether missing components must fail tests instead of
+// skipping them (OTWATCH_REQUIRE_ALL=1, set by .ci/run).
+func Strict() bool { return os.Getenv("OTWATCH_REQUIRE_ALL") == "1" }
+
+// Missing skips the test, or fails it in strict mode, saying what is
+// missing and how to provide it.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if Strict() {
+		t.Fatalf("required component missing (OTWATCH_REQUIRE_ALL=1): %s", what)
+	}
+	t.Skipf("skipping: %s", what)
+}
+
+// Program returns the path of an external program, or skips/fails the test
+// when it is not installed.
+func Program(t testing.TB, name, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name+" not found in PATH (apt-get install "+debianPackage+")")
+	}
+	return p
+}
+
+// Corpus returns the directory of the shared capture corpus from
+// $OTWATCH_CORPUS, or skips/fails the test when it is unset or absent.
+func Corpus(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("OTWATCH_CORPUS")
+	if dir == "" {
+		Missing(t, "OTWATCH_CORPUS is not set (point it at ../shared/corpus)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.tsv")); err != nil {
+		Missing(t, "OTWATCH_CORPUS="+dir+" has no index.tsv")
+	}
+	return dir
+}
+
+// Root requires the test to run as root (network namespaces, raw sockets).
+func Root(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Missing(t, "test needs root (network namespaces and AF_PACKET sockets)")
+	}
+}
