@@ -151,8 +151,8 @@ type Frame struct {
 type FrameDissector interface {
 	Name() string
 	// Dissect decodes one frame. f and its Payload are valid only during
-	// the call. Operations go to emit.
-	Dissect(f *Frame, emit Emitter)
+	// the call. Operations go to ctx (ctx.Op, ctx.Emit); ctx.Flow is nil.
+	Dissect(f *Frame, ctx *Context)
 }
 
 var (

@@ -83,7 +83,7 @@ const (
 // client→server (dissect.ToServer), index 1 server→client.
 type Flow[S any] struct {
 	Key Key
-	// ID is unique for the life of the table, never reused.
+	// ID is unique for the life of the table, never reused; ids start at 1.
 	ID uint64
 	// First and Last are capture times in Unix nanoseconds.
 	First, Last int64
@@ -194,7 +194,7 @@ func New[S any](opts Options) *Table[S] {
 	if opts.OtherTimeout <= 0 {
 		opts.OtherTimeout = d.OtherTimeout
 	}
-	t := &Table[S]{opts: opts, index: make(map[Key]int32, min(opts.MaxFlows, 1<<16))}
+	t := &Table[S]{opts: opts, index: make(map[Key]int32, min(opts.MaxFlows, 1<<16)), nextID: 1}
 	t.timeout = [numClasses]int64{int64(opts.TCPTimeout), int64(opts.TCPClosedTimeout), int64(opts.OtherTimeout)}
 	for c := range numClasses {
 		t.head[c], t.tail[c] = -1, -1

@@ -1,0 +1,8 @@
+// Package all links every built-in dissector into the binary. It is the one
+// list of them: a protocol package registers itself from init, and a blank
+// import here makes it part of otwatch.
+package all
+
+import (
+	_ "github.com/otwatch/otwatch/internal/dissect/arp" // register arp
+)
