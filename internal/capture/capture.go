@@ -65,6 +65,7 @@ type FileError struct {
 	Err    error  // wraps ErrTruncated, ErrFormat or an I/O error
 }
 
+// Error returns "path: at byte offset N: reason".
 func (e *FileError) Error() string {
 	return fmt.Sprintf("%s: at byte offset %d: %v", e.Path, e.Offset, e.Err)
 }

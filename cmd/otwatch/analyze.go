@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/otwatch/otwatch/internal/analyze"
+	"github.com/otwatch/otwatch/internal/capture"
+	"github.com/otwatch/otwatch/internal/capture/afpacket"
+	"github.com/otwatch/otwatch/internal/pipeline"
+)
+
+func runAnalyze(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("analyze", "[flags] FILE... | -i IFACE",
+		`Decode capture files (pcap or pcapng, optionally gzip-compressed; "-" reads
+standard input) or a live Linux interface, and print a summary: packets, bytes,
+duration, flows, endpoints with the role their traffic suggests, protocols and
+the operations the dissectors found. Several files are read in order, as one
+capture. A corrupt or truncated file is reported with its byte offset, after
+the summary of every packet before it.`,
+		`  otwatch analyze plant.pcapng
+  otwatch analyze --json day1.pcap.gz day2.pcap.gz | jq .packets
+  tcpdump -i eth1 -w - | otwatch analyze -
+  sudo otwatch analyze -i eth1 -f 'tcp port 502 or udp port 47808' -c 100000`, stderr)
+	jsonOut := fs.Bool("json", false, "print the summary as JSON (for machines)")
+	iface := fs.String("i", "", "capture live from this network `interface` (AF_PACKET, needs root or CAP_NET_RAW)")
+	filter := fs.String("f", "", "capture filter `expression` for -i (pcap-filter syntax: host, net, port, tcp, udp, vlan, and/or/not)")
+	count := fs.Uint64("c", 0, "with -i: stop after this many packets (0: until interrupted)")
+	dur := fs.Duration("duration", 0, "with -i: stop after this long (0: until interrupted)")
+	endpoints := fs.Int("endpoints", 50, "endpoints shown in the text summary (0: all)")
+	progress := fs.Bool("progress", true, "show a progress bar on standard error when it is a terminal")
+	if err := parse(fs, args, stdout); err != nil {
+		return err
+	}
+	opts := analyze.Options{Pipeline: pipeline.DefaultOptions}
+	var (
+		sum *analyze.Summary
+		err error
+	)
+	switch {
+	case *iface != "" && fs.NArg() > 0:
+		return fmt.Errorf("%w: give either -i or files, not both", errUsage)
+	case *iface != "":
+		sum, err = analyzeLive(*iface, *filter, *count, *dur, stderr, opts)
+	case fs.NArg() == 0:
+		return fmt.Errorf("%w: no capture file given (use - for standard input)", errUsage)
+	default:
+		if *filter != "" || *count != 0 || *dur != 0 {
+			return fmt.Errorf("%w: -f, -c and --duration apply to live capture (-i) only", errUsage)
+		}
+		var bar *progressBar
+		if *progress && isTerminal(stderr) {
+			bar = &progressBar{w: stderr}
+			opts.Progress = bar.update
+		}
+		sum, err = analyze.Files(fs.Args(), opts)
+		bar.done()
+	}
+	if sum != nil {
+		var werr error
+		if *jsonOut {
+			werr = analyze.WriteJSON(stdout, sum)
+		} else {
+			werr = analyze.WriteText(stdout, sum, *endpoints)
+		}
+		if err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// analyzeLive captures from iface until count packets, the duration, or an
+// interrupt, and summarises what it saw.
+func analyzeLive(iface, filter string, count uint64, dur time.Duration, stderr io.Writer, opts analyze.Options) (*analyze.Summary, error) {
+	src, err := afpacket.Open(iface, afpacket.Options{Filter: filter})
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dur)
+		defer cancel()
+	}
+	lim := &limitSource{Source: src, max: count}
+	var once sync.Once
+	closeSrc := func() { once.Do(func() { src.Close() }) }
+	go func() {
+		<-ctx.Done()
+		closeSrc()
+	}()
+	fmt.Fprintf(stderr, "capturing on %s%s; interrupt to stop\n", iface, map[bool]string{true: " (filter: " + filter + ")", false: ""}[filter != ""])
+	sum, err := analyze.Source(lim, iface, opts)
+	st := src.Stats()
+	closeSrc()
+	fmt.Fprintf(stderr, "%d packets captured, %d dropped by the kernel\n", st.Packets, st.Dropped)
+	return sum, err
+}
+
+// limitSource ends a source after max packets (0: no limit).
+type limitSource struct {
+	capture.Source
+	max, n uint64
+}
+
+func (l *limitSource) ReadPacket() (capture.Packet, error) {
+	if l.max > 0 && l.n >= l.max {
+		return capture.Packet{}, io.EOF
+	}
+	l.n++
+	return l.Source.ReadPacket()
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressBar draws one line on a terminal: file, percent, bytes.
+type progressBar struct {
+	w     io.Writer
+	last  time.Time
+	drawn bool
+}
+
+func (b *progressBar) update(path string, consumed, size int64) {
+	if time.Since(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last = time.Now()
+	b.drawn = true
+	if size <= 0 {
+		fmt.Fprintf(b.w, "\r%s: %d MB read\x1b[K", path, consumed>>20)
+		return
+	}
+	frac := min(float64(consumed)/float64(size), 1)
+	const width = 30
+	n := int(frac * width)
+	fmt.Fprintf(b.w, "\r%s [%s%s] %3.0f%%\x1b[K", path, strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100)
+}
+
+func (b *progressBar) done() {
+	if b != nil && b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[K")
+	}
+}
