@@ -37,12 +37,19 @@ func Program(t testing.TB, name, debianPackage string) string {
 }
 
 // Corpus returns the directory of the shared capture corpus from
-// $OTWATCH_CORPUS, or skips/fails the test when it is unset or absent.
+// $OTWATCH_CORPUS, or skips/fails the test when it is unset or absent. A
+// relative path is taken from the module root, so the README's
+// OTWATCH_CORPUS=../shared/corpus works for every package's tests.
 func Corpus(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("OTWATCH_CORPUS")
 	if dir == "" {
 		Missing(t, "OTWATCH_CORPUS is not set (point it at ../shared/corpus)")
+	}
+	if !filepath.IsAbs(dir) {
+		if root := ModuleRoot(); root != "" {
+			dir = filepath.Join(root, dir)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "index.tsv")); err != nil {
 		Missing(t, "OTWATCH_CORPUS="+dir+" has no index.tsv")
@@ -55,5 +62,24 @@ func Root(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		Missing(t, "test needs root (network namespaces and AF_PACKET sockets)")
+	}
+}
+
+// ModuleRoot returns the directory holding go.mod, searching upwards from
+// the working directory, or "" if there is none.
+func ModuleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
 	}
 }
