@@ -1,5 +1,3 @@
-package capture/afpacket, from
-// live Linux interfaces. Every source hands out frames through one interface.
 package capture
 
 import (
