@@ -28,10 +28,18 @@ type Summary struct {
 	Flows      uint64        `json:"flows"`
 	MACs       int           `json:"mac_addresses"`
 	IPs        int           `json:"ip_addresses"`
+	Addresses  Addresses     `json:"addresses"`
 	Endpoints  []Endpoint    `json:"endpoints"`
 	Protocols  []Protocol    `json:"protocols"`
 	Operations []OpCount     `json:"operations"`
 	Pipeline   PipelineStats `json:"pipeline"`
+}
+
+// Addresses lists every MAC and IP address seen as a source or destination,
+// broadcast and multicast included, and the IPs quoted in ICMP errors.
+type Addresses struct {
+	MACs []string `json:"mac"`
+	IPs  []string `json:"ip"`
 }
 
 // Endpoint is one host seen: a MAC address with the IPs it used as source,
@@ -271,6 +279,18 @@ func (c *Collector) Summary(inputs []string, st pipeline.Stats) *Summary {
 			DissectorPanics:  st.Panics,
 			UnsupportedLinks: st.Decode.Unsupported,
 		},
+	}
+	for m := range c.allMACs {
+		s.Addresses.MACs = append(s.Addresses.MACs, net.HardwareAddr(m[:]).String())
+	}
+	sort.Strings(s.Addresses.MACs)
+	ips := make([]netip.Addr, 0, len(c.allIPs))
+	for a := range c.allIPs {
+		ips = append(ips, a)
+	}
+	slices.SortFunc(ips, func(a, b netip.Addr) int { return a.Compare(b) })
+	for _, a := range ips {
+		s.Addresses.IPs = append(s.Addresses.IPs, a.String())
 	}
 	for m, h := range c.macs {
 		s.Endpoints = append(s.Endpoints, endpoint(net.HardwareAddr(m[:]).String(), h))

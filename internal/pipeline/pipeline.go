@@ -4,11 +4,12 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/service"
-	"github.com/otwatch/otwatch/internal/evidence"
 	"github.com/otwatch/otwatch/internal/flow"
 	"github.com/otwatch/otwatch/internal/reassembly"
 )
@@ -19,13 +20,20 @@ type Observer interface {
 	Packet(p *decode.Packet, err error)
 }
 
+// Evidence keeps frames so that alerts can later export the packets around
+// their trigger. evidence.Ring implements it. data is valid only during the
+// call: an implementation copies what it keeps.
+type Evidence interface {
+	Add(flow, index uint64, ts time.Time, linkType layers.LinkType, data []byte, wireLen int)
+}
+
 // Options configures a Pipeline.
 type Options struct {
 	Decode     decode.Options
 	Flows      flow.Options
 	Reassembly reassembly.Options
 	// Evidence, if set, keeps the recent packets of every flow.
-	Evidence *evidence.Ring
+	Evidence Evidence
 	// Emitter receives every operation; nil discards them.
 	Emitter dissect.Emitter
 	// Observer, if set, sees every decoded frame.
@@ -64,7 +72,7 @@ type Pipeline struct {
 	dec   *decode.Decoder
 	pkt   decode.Packet
 	flows *flow.Table[*stream]
-	ring  *evidence.Ring
+	ring  Evidence
 	ctx   dissect.Context
 	frame dissect.Frame
 	count countingEmitter
@@ -185,11 +193,14 @@ func (p *Pipeline) Process(pkt capture.Packet) {
 		}
 		s.probed = true
 		diss := dissect.Probe(d.Payload)
+		if diss != nil {
+			p.stats.Probed++
+			p.start(s, diss)
+		}
+		p.probeDone(s)
 		if diss == nil {
 			return
 		}
-		p.stats.Probed++
-		p.start(s, diss)
 	}
 	if d.Transport == decode.ProtoUDP {
 		if _, err := s.sess.Feed(dir, d.Payload, &p.ctx); err != nil {
@@ -304,8 +315,13 @@ func (p *Pipeline) flowEnded(f *flow.Flow[*stream], _ flow.EndReason) {
 			s.sess.Close(&p.ctx)
 		}
 	}()
-	if !p.opts.NoService && !s.reported && f.Packets[dissect.ToServer] > 0 {
-		p.emitService(s, dissect.StatusUnknown, "no answer")
+	if !p.opts.NoService && !s.reported {
+		switch {
+		case s.answered:
+			p.emitService(s, s.answer, s.refusal)
+		case f.Packets[dissect.ToServer] > 0:
+			p.emitService(s, dissect.StatusUnknown, "no answer")
+		}
 	}
 	p.release(s)
 }

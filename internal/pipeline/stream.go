@@ -16,6 +16,9 @@ type stream struct {
 	probed   bool // content probe done
 	dead     bool // session failed; no more feeding
 	reported bool // service operation emitted
+	answered bool // the server answered (or refused) before the protocol was known
+	answer   dissect.Status
+	refusal  string
 	halves   [2]reassembly.Half
 	feeders  [2]feeder
 	p        *Pipeline
@@ -107,16 +110,32 @@ func (p *Pipeline) release(s *stream) {
 }
 
 // service emits the flow's service operation once the server's answer (or
-// refusal) is seen.
+// refusal) is seen. On a port no dissector claims, it waits for the first
+// payload, so that a protocol found by content probe names the service.
 func (p *Pipeline) service(s *stream, f *flow.Flow[*stream], dir dissect.Direction, d *decode.Packet) {
-	if p.opts.NoService || s.reported || dir != dissect.ToClient {
+	if p.opts.NoService || s.reported {
 		return
 	}
-	if d.Transport == decode.ProtoTCP && d.TCPFlags&decode.TCPFlagRST != 0 && f.Packets[dissect.ToClient] == 1 {
-		p.emitService(s, dissect.StatusError, "refused")
+	if dir == dissect.ToClient && !s.answered {
+		s.answered, s.answer = true, dissect.StatusOK
+		if d.Transport == decode.ProtoTCP && d.TCPFlags&decode.TCPFlagRST != 0 && f.Packets[dissect.ToClient] == 1 {
+			s.answer, s.refusal = dissect.StatusError, "refused"
+		}
+	}
+	if !s.answered {
 		return
 	}
-	p.emitService(s, dissect.StatusOK, "")
+	if s.sess == nil && !s.probed && d.Transport == decode.ProtoTCP && s.answer == dissect.StatusOK {
+		return // the protocol may still be found by probe
+	}
+	p.emitService(s, s.answer, s.refusal)
+}
+
+// probeDone emits a service operation held back for the content probe.
+func (p *Pipeline) probeDone(s *stream) {
+	if !p.opts.NoService && !s.reported && s.answered {
+		p.emitService(s, s.answer, s.refusal)
+	}
 }
 
 func (p *Pipeline) emitService(s *stream, st dissect.Status, text string) {
