@@ -82,7 +82,9 @@ the summary of every packet before it.`,
 // analyzeLive captures from iface until count packets, the duration, or an
 // interrupt, and summarises what it saw.
 func analyzeLive(iface, filter string, count uint64, dur time.Duration, stderr io.Writer, opts analyze.Options) (*analyze.Summary, error) {
-	src, err := afpacket.Open(iface, afpacket.Options{Filter: filter})
+	ao := afpacket.DefaultOptions
+	ao.Filter = filter
+	src, err := afpacket.Open(iface, ao)
 	if err != nil {
 		return nil, err
 	}

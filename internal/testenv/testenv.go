@@ -5,10 +5,13 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Strict reports whether missing components must fail tests instead of
@@ -82,4 +85,41 @@ func ModuleRoot() string {
 		}
 		dir = parent
 	}
+}
+
+// Veth is a veth pair made for one test: Capture is in the test's network
+// namespace, its peer Inject in the namespace NetNS (a name under
+// /run/netns) that the test created. Both ends are up, without addresses
+// and with IPv6 disabled, so the kernel sends nothing of its own on them.
+type Veth struct {
+	Capture, Inject, NetNS string
+}
+
+// NewVeth creates a Veth and removes it when the test ends. It needs root
+// and iproute2 (skipped without them, failed in strict mode).
+func NewVeth(t testing.TB) Veth {
+	t.Helper()
+	Root(t)
+	ip := Program(t, "ip", "iproute2")
+	run := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command(ip, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	id := fmt.Sprintf("%d%03d", os.Getpid()%100000, time.Now().UnixNano()%1000)
+	v := Veth{Capture: "otwc" + id, Inject: "otwi" + id, NetNS: "otwatch-test-" + id}
+	run("netns", "add", v.NetNS)
+	t.Cleanup(func() { _ = exec.Command(ip, "netns", "del", v.NetNS).Run() })
+	run("link", "add", v.Capture, "type", "veth", "peer", "name", v.Inject, "netns", v.NetNS)
+	// Deleting one end deletes the pair.
+	t.Cleanup(func() { _ = exec.Command(ip, "link", "del", v.Capture).Run() })
+	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+v.Capture+"/disable_ipv6", []byte("1"), 0); err != nil {
+		t.Logf("disabling IPv6 on %s: %v", v.Capture, err)
+	}
+	run("netns", "exec", v.NetNS, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/"+v.Inject+"/disable_ipv6")
+	run("link", "set", v.Capture, "up")
+	run("-n", v.NetNS, "link", "set", v.Inject, "up")
+	return v
 }

@@ -6,10 +6,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -36,34 +34,9 @@ type vethPair struct {
 	Capture, Inject, NetNS string
 }
 
-func run(t *testing.T, ipPath string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(ipPath, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
 func newVethPair(t *testing.T) vethPair {
 	t.Helper()
-	testenv.Root(t)
-	ipPath := testenv.Program(t, "ip", "iproute2")
-	id := fmt.Sprintf("%d%03d", os.Getpid()%100000, time.Now().UnixNano()%1000)
-	v := vethPair{Capture: "otwc" + id, Inject: "otwi" + id, NetNS: "otwatch-test-" + id}
-	run(t, ipPath, "netns", "add", v.NetNS)
-	t.Cleanup(func() { _ = exec.Command(ipPath, "netns", "del", v.NetNS).Run() })
-	run(t, ipPath, "link", "add", v.Capture, "type", "veth", "peer", "name", v.Inject, "netns", v.NetNS)
-	// Deleting one end deletes the pair; deleting the namespace deletes
-	// the peer inside it.
-	t.Cleanup(func() { _ = exec.Command(ipPath, "link", "del", v.Capture).Run() })
-	// No addresses and no IPv6: the kernel sends nothing of its own.
-	if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+v.Capture+"/disable_ipv6", []byte("1"), 0); err != nil {
-		t.Logf("disabling IPv6 on %s: %v (stray frames are ignored by their MAC)", v.Capture, err)
-	}
-	run(t, ipPath, "netns", "exec", v.NetNS, "sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/"+v.Inject+"/disable_ipv6")
-	run(t, ipPath, "link", "set", v.Capture, "up")
-	run(t, ipPath, "-n", v.NetNS, "link", "set", v.Inject, "up")
-	return v
+	return vethPair(testenv.NewVeth(t))
 }
 
 // openInjectorIn opens an Injector on iface inside the named network

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCmd(t, "help")
+	if code != 0 || !strings.Contains(out, "Commands:") {
+		t.Fatalf("help: code %d, output %q", code, out)
+	}
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, c.name, "--help")
+			if code != 0 || !strings.Contains(out, "Usage: otwatch "+c.name) || errOut != "" {
+				t.Errorf("%s --help: code %d, stdout %q, stderr %q", c.name, code, out, errOut)
+			}
+		})
+	}
+	if code, _, errOut := runCmd(t, "nosuch"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: code %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "analyze", "--nosuchflag"); code != 2 || !strings.Contains(errOut, "--help") {
+		t.Errorf("bad flag: code %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCmd(t, "analyze"); code != 2 || !strings.Contains(errOut, "no capture file") {
+		t.Errorf("no file: code %d, stderr %q", code, errOut)
+	}
+}
+
+func TestSimulateAnalyze(t *testing.T) {
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "plant.pcap")
+	code, _, errOut := runCmd(t, "simulate", "--duration", "1m", "--scenario", "portscan,new-device", "-o", pcap)
+	if code != 0 {
+		t.Fatalf("simulate: code %d: %s", code, errOut)
+	}
+	code, out, errOut := runCmd(t, "analyze", "--json", pcap)
+	if code != 0 {
+		t.Fatalf("analyze: code %d: %s", code, errOut)
+	}
+	var sum struct {
+		Packets   uint64 `json:"packets"`
+		Flows     uint64 `json:"flows"`
+		Endpoints []struct {
+			IPs    []string `json:"ips"`
+			Serves []string `json:"serves"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("analyze --json output: %v\n%s", err, out)
+	}
+	if sum.Packets == 0 || sum.Flows == 0 || len(sum.Endpoints) == 0 {
+		t.Errorf("summary %+v", sum)
+	}
+	plc := false
+	for _, e := range sum.Endpoints {
+		for _, s := range e.Serves {
+			if strings.HasPrefix(s, "modbus/tcp 502") {
+				plc = true
+			}
+		}
+	}
+	if !plc {
+		t.Errorf("no endpoint serves modbus/tcp 502")
+	}
+
+	// A truncated copy: the error names the file and an offset, and the
+	// summary of the packets before it is still printed.
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.pcap")
+	if err := os.WriteFile(cut, b[:len(b)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd(t, "analyze", cut)
+	if code != 1 || !strings.Contains(errOut, cut) || !strings.Contains(errOut, "offset") || !strings.Contains(out, "Packets:") {
+		t.Errorf("truncated file: code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
