@@ -8,9 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os/exec"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
