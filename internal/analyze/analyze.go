@@ -106,6 +106,7 @@ type Collector struct {
 	ips            map[netip.Addr]*host // IPs never seen with a MAC
 	allIPs         map[netip.Addr]bool
 	allMACs        map[[6]byte]bool
+	ipOwner        map[netip.Addr][6]byte // first MAC seen sending from an IP
 	protos         map[string]*Protocol
 	ops            map[opKey]uint64
 }
@@ -117,6 +118,7 @@ func NewCollector() *Collector {
 		ips:     map[netip.Addr]*host{},
 		allIPs:  map[netip.Addr]bool{},
 		allMACs: map[[6]byte]bool{},
+		ipOwner: map[netip.Addr][6]byte{},
 		protos:  map[string]*Protocol{},
 		ops:     map[opKey]uint64{},
 	}
@@ -164,8 +166,11 @@ func (c *Collector) Packet(p *decode.Packet, err error) {
 				dst.multicast = true
 			}
 		}
-		if p.SrcIP.IsValid() && p.Network != decode.NetNone {
+		if p.SrcIP.IsValid() && !p.SrcIP.IsUnspecified() {
 			src.ips[p.SrcIP] = true
+			if _, ok := c.ipOwner[p.SrcIP]; !ok {
+				c.ipOwner[p.SrcIP] = p.SrcMAC
+			}
 		}
 	} else if p.HasMAC {
 		c.proto("linux-cooked", n)
@@ -249,9 +254,14 @@ func (c *Collector) Emit(op *dissect.Operation) {
 	}
 }
 
+// hostOf finds the host behind an operation's endpoint: the MAC that sent
+// from its IP (a routed peer's frames carry the router's MAC, so the MAC on
+// the operation's first frame can be the router's), else the MAC-less host.
 func (c *Collector) hostOf(e dissect.Endpoint) *host {
-	if h := c.macs[e.MAC]; h != nil && h.ips[e.IP] {
-		return h
+	if m, ok := c.ipOwner[e.IP]; ok {
+		if h := c.macs[m]; h != nil {
+			return h
+		}
 	}
 	return c.ips[e.IP]
 }
@@ -346,15 +356,18 @@ func endpoint(mac string, h *host) Endpoint {
 	return e
 }
 
-// role guesses what a host is from its traffic alone (no vendor data).
+// role guesses what a host is from its traffic alone (no vendor data): a
+// host that answers on industrial ports is a field device (PLC, RTU or
+// IED), one that polls them an HMI, SCADA server or engineering
+// workstation, a MAC that sends from many IPs a router.
 func role(h *host, nips int) string {
 	switch {
 	case h.broadcast:
 		return "broadcast"
 	case h.multicast && h.pktTx == 0:
-		return "multicast group"
+		return "multicast"
 	case nips > 3:
-		return "router or gateway"
+		return "router"
 	}
 	icsServer, icsClient, server := false, false, len(h.serves) > 0
 	for s := range h.serves {
@@ -369,17 +382,17 @@ func role(h *host, nips int) string {
 	}
 	switch {
 	case icsServer && icsClient:
-		return "industrial device (serves and polls)"
+		return "ICS device (serves and polls)"
 	case icsServer:
-		return "industrial field device (PLC, RTU or IED)"
+		return "PLC/RTU/IED"
 	case icsClient:
-		return "industrial client (HMI, SCADA or engineering workstation)"
+		return "HMI/SCADA/EWS"
 	case server:
 		return "server"
 	case len(h.uses) > 0:
 		return "client"
 	case h.pktTx == 0:
-		return "silent (only received)"
+		return "silent"
 	}
 	return "unknown"
 }

@@ -21,12 +21,17 @@ func TestEvidenceExport(t *testing.T) {
 	tshark := testenv.Program(t, "tshark", "tshark")
 	pl := loadPlant(t)
 	ring := evidence.New(evidence.DefaultOptions)
-	var trigger *dissect.Operation
+	var (
+		trigger *dissect.Operation
+		pkts    []evidence.Packet
+	)
 	opts := DefaultOptions
 	opts.Evidence = ring
 	opts.Emitter = dissect.EmitterFunc(func(op *dissect.Operation) {
 		if trigger == nil && op.Protocol == "service" && op.Server.Port == 502 && op.Result.Status == dissect.StatusOK {
+			// Cut the evidence when the operation happens, as an alert does.
 			trigger = op.Clone()
+			pkts = ring.Packets(op.Packets[0].Flow, time.Time{}, time.Time{})
 		}
 	})
 	p := New(opts)
@@ -37,7 +42,6 @@ func TestEvidenceExport(t *testing.T) {
 		t.Fatal("no Modbus service operation in the simulated plant")
 	}
 	ref := trigger.Packets[0]
-	pkts := ring.Packets(ref.Flow, time.Time{}, time.Time{})
 	if len(pkts) == 0 {
 		t.Fatalf("evidence ring holds nothing for flow %d", ref.Flow)
 	}
@@ -55,11 +59,11 @@ func TestEvidenceExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	out, err := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.port", "-e", "_ws.malformed", "-e", "frame.comment").CombinedOutput()
+	out, err := exec.Command(tshark, "-n", "-r", path, "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.port", "-e", "_ws.malformed", "-e", "frame.comment").Output()
 	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, out)
+		t.Fatalf("tshark: %v", err)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) != len(pkts) {
 		t.Errorf("tshark read %d frames, we wrote %d", len(lines), len(pkts))
 	}
