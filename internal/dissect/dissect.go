@@ -142,6 +142,12 @@ type Frame struct {
 	VLAN      uint16 // innermost VLAN id, 0 if untagged
 	Payload   []byte // the bytes after the EtherType (and VLAN tags)
 	Packet    PacketRef
+	// SNAP is set for IEEE 802.3 frames with an LLC/SNAP header whose OUI
+	// is not 0 (CDP: OUI 0x00000c, PID 0x2000); EtherType is then 0 and
+	// Payload starts after the SNAP header.
+	SNAP bool
+	OUI  uint32
+	PID  uint16
 	// SrcIP and DstIP are set for frames that carry IP (unused by pure L2
 	// protocols).
 	SrcIP, DstIP netip.Addr
@@ -161,6 +167,7 @@ var (
 	byPort    = map[Port]Dissector{}
 	etherName = map[string]FrameDissector{}
 	byEther   = map[uint16]FrameDissector{}
+	bySNAP    = map[uint64]FrameDissector{}
 	probeList []Dissector
 )
 
@@ -206,6 +213,29 @@ func RegisterEtherType(d FrameDissector, types ...uint16) {
 	for _, t := range types {
 		byEther[t] = d
 	}
+}
+
+// RegisterSNAP adds a layer-2 dissector for IEEE 802.3 LLC/SNAP frames
+// with the given OUI and protocol id (CDP: 0x00000c, 0x2000). A name may
+// be registered with RegisterEtherType as well. It panics on a duplicate
+// OUI/PID.
+func RegisterSNAP(d FrameDissector, oui uint32, pid uint16) {
+	mu.Lock()
+	defer mu.Unlock()
+	k := uint64(oui)<<16 | uint64(pid)
+	if other, dup := bySNAP[k]; dup {
+		panic(fmt.Sprintf("dissect: SNAP %06x/%04x claimed by %q and %q", oui, pid, other.Name(), d.Name()))
+	}
+	etherName[d.Name()] = d
+	bySNAP[k] = d
+}
+
+// BySNAP returns the frame dissector registered for an LLC/SNAP OUI and
+// protocol id, or nil.
+func BySNAP(oui uint32, pid uint16) FrameDissector {
+	mu.RLock()
+	defer mu.RUnlock()
+	return bySNAP[uint64(oui)<<16|uint64(pid)]
 }
 
 // ByPort returns the dissector registered for p, or nil.

@@ -97,6 +97,25 @@ func (s Status) String() string {
 // MarshalText encodes the status by name.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// Fact keys shared by all dissectors, so the inventory can merge what
+// different protocols say about one device.
+const (
+	FactVendor      = "vendor"       // vendor name
+	FactVendorID    = "vendor_id"    // protocol's numeric vendor id, decimal
+	FactProduct     = "product"      // product name
+	FactProductCode = "product_code" // vendor's product code, decimal
+	FactDeviceType  = "device_type"  // protocol's device type/profile name
+	FactModel       = "model"        // model or order number
+	FactFirmware    = "firmware"     // firmware or software revision
+	FactHardware    = "hardware"     // hardware revision
+	FactSerial      = "serial"       // serial number
+	FactHostname    = "hostname"     // host or station name
+	FactModule      = "module"       // module name or type (one fact per module)
+	FactIP          = "ip"           // an IP address the device uses
+	FactOS          = "os"           // operating system description
+	FactAddress     = "address"      // protocol link/station address (DNP3, IEC 104, BACnet)
+)
+
 // Fact is one thing the traffic says about a device's identity.
 type Fact struct {
 	Key   string `json:"key"` // "vendor", "product", "model", "firmware", "serial", "hostname", ...
@@ -110,10 +129,23 @@ type Fact struct {
 type PacketRef struct {
 	Flow  uint64 `json:"flow"`  // flow id from the flow table
 	Index uint64 `json:"index"` // packet number within the flow, from 0
+	// Frame is the packet's number in the capture, from 1, as tshark's
+	// frame.number counts (0 when unknown).
+	Frame uint64 `json:"frame,omitempty"`
+}
+
+// Attr is a protocol-specific detail of an operation ("szl_id": "0x0011",
+// "iin": "device_restart"). Keep values constant strings on hot paths.
+type Attr struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Operation is one normalized request/response (or unsolicited message)
-// between two devices, in any protocol.
+// between two devices, in any protocol. A request and its response make
+// one operation; Request and Response say which of the two were seen (an
+// unanswered request, a response whose request was missed, an unsolicited
+// message).
 type Operation struct {
 	Time         time.Time   `json:"time"`
 	Protocol     string      `json:"protocol"` // dissector name: "modbus", "arp", ...
@@ -125,7 +157,10 @@ type Operation struct {
 	Class        Class       `json:"class"`
 	Targets      []Target    `json:"targets,omitempty"`
 	Result       Result      `json:"result"`
+	Request      bool        `json:"request"`
+	Response     bool        `json:"response"`
 	Identity     []Fact      `json:"identity,omitempty"`
+	Attrs        []Attr      `json:"attrs,omitempty"`
 	Packets      []PacketRef `json:"packets,omitempty"`
 	// Detail is a short human summary of what was seen, for the console.
 	Detail string `json:"detail,omitempty"`
@@ -136,6 +171,7 @@ func (op *Operation) Reset() {
 	*op = Operation{
 		Targets:  op.Targets[:0],
 		Identity: op.Identity[:0],
+		Attrs:    op.Attrs[:0],
 		Packets:  op.Packets[:0],
 	}
 }
@@ -158,6 +194,7 @@ func (op *Operation) Clone() *Operation {
 	c := *op
 	c.Targets = append([]Target(nil), op.Targets...)
 	c.Identity = append([]Fact(nil), op.Identity...)
+	c.Attrs = append([]Attr(nil), op.Attrs...)
 	c.Packets = append([]PacketRef(nil), op.Packets...)
 	return &c
 }
