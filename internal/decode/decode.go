@@ -100,8 +100,16 @@ type Packet struct {
 	// EtherType is the type after any VLAN tags (or the protocol of a
 	// cooked/loopback/raw frame mapped to an EtherType).
 	EtherType uint16
-	VLANs     [MaxVLANs]uint16
-	NumVLANs  uint8
+	// LLC is set for IEEE 802.3 frames (a length instead of an EtherType)
+	// with an 802.2 LLC header; SNAP frames also carry OUI and PID. A SNAP
+	// frame with OUI 0 (RFC 1042) is decoded by its PID as an EtherType.
+	LLC      bool
+	DSAP     uint8
+	SSAP     uint8
+	OUI      uint32
+	PID      uint16
+	VLANs    [MaxVLANs]uint16
+	NumVLANs uint8
 
 	Network Network
 	SrcIP   netip.Addr
@@ -289,6 +297,9 @@ func (d *Decoder) ether(et uint16, data []byte, p *Packet) error {
 		data = data[4:]
 	}
 	p.EtherType = et
+	if et <= 1500 {
+		return d.llc(et, data, p)
+	}
 	switch et {
 	case EtherTypeIPv4:
 		return d.ipv4(data, p)
@@ -298,6 +309,40 @@ func (d *Decoder) ether(et uint16, data []byte, p *Packet) error {
 		return decodeARP(data, p)
 	}
 	p.Payload = data
+	return nil
+}
+
+// llc decodes an IEEE 802.2 LLC header (and SNAP extension) after an
+// 802.3 length field.
+func (d *Decoder) llc(length uint16, data []byte, p *Packet) error {
+	if int(length) < len(data) {
+		data = data[:length] // 802.3 padding
+	}
+	if len(data) < 3 {
+		return ErrShortLink
+	}
+	p.LLC = true
+	p.DSAP, p.SSAP = data[0], data[1]
+	hdr := 3
+	if data[2]&3 != 3 { // I- and S-format frames have a 2-byte control field
+		hdr = 4
+	}
+	if p.DSAP == 0xaa && p.SSAP == 0xaa && hdr == 3 {
+		if len(data) < 8 {
+			return ErrShortLink
+		}
+		p.OUI = uint32(data[3])<<16 | uint32(data[4])<<8 | uint32(data[5])
+		p.PID = binary.BigEndian.Uint16(data[6:8])
+		if p.OUI == 0 {
+			return d.ether(p.PID, data[8:], p)
+		}
+		p.Payload = data[8:]
+		return nil
+	}
+	if len(data) < hdr {
+		return ErrShortLink
+	}
+	p.Payload = data[hdr:]
 	return nil
 }
 

@@ -374,3 +374,41 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// TestLLC decodes IEEE 802.3 frames: CDP over LLC/SNAP (OUI 00000c, PID
+// 0x2000, IEEE 802.2 and RFC 1042 framing), an RFC 1042 SNAP frame whose
+// PID is an EtherType (IPv4), and STP's plain LLC (DSAP/SSAP 0x42).
+func TestLLC(t *testing.T) {
+	ipv4 := serialize(t, ip4(layers.IPProtocolUDP), &layers.UDP{SrcPort: 1, DstPort: 2}, gopacket.Payload("x"))
+	frame := func(llc []byte) []byte {
+		b := []byte{0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc, 0x00, 0x1b, 0x1b, 0x01, 0x02, 0x03, 0, 0}
+		binary.BigEndian.PutUint16(b[12:], uint16(len(llc)))
+		return append(b, llc...)
+	}
+	tests := []struct {
+		name      string
+		in        []byte
+		oui       uint32
+		pid       uint16
+		dsap      uint8
+		payload   int
+		src       string
+		etherType uint16
+	}{
+		{"cdp", frame(append([]byte{0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00}, 0x02, 0xb4, 0x00, 0x00)), 0x00000c, 0x2000, 0xaa, 4, "invalid IP", 12},
+		{"rfc1042 ipv4", frame(append([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, ipv4...)), 0, 0x0800, 0xaa, 1, "10.10.1.20", EtherTypeIPv4},
+		{"stp", frame([]byte{0x42, 0x42, 0x03, 0, 0, 0, 0, 0}), 0, 0, 0x42, 5, "invalid IP", 8},
+	}
+	d := NewDecoder(DefaultOptions)
+	var p Packet
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := d.Decode(layers.LinkTypeEthernet, tt.in, ts0, &p); err != nil {
+				t.Fatal(err)
+			}
+			if !p.LLC || p.OUI != tt.oui || p.PID != tt.pid || p.DSAP != tt.dsap || len(p.Payload) != tt.payload || p.SrcIP.String() != tt.src || p.EtherType != tt.etherType {
+				t.Errorf("LLC %v dsap %#x oui %06x pid %#04x payload %d src %v ethertype %#x", p.LLC, p.DSAP, p.OUI, p.PID, len(p.Payload), p.SrcIP, p.EtherType)
+			}
+		})
+	}
+}

@@ -181,7 +181,7 @@ func (p *Pipeline) Process(pkt capture.Packet) {
 	}
 	p.ctx.Flow = &s.flow
 	p.ctx.Time = pkt.Timestamp
-	p.ctx.Packet = dissect.PacketRef{Flow: f.ID, Index: index}
+	p.ctx.Packet = dissect.PacketRef{Flow: f.ID, Index: index, Frame: p.stats.Packets}
 	defer p.recoverDissector(s)
 	p.service(s, f, dir, d)
 	if s.dead {
@@ -216,7 +216,14 @@ func (p *Pipeline) Process(pkt capture.Packet) {
 // layer2 dispatches a frame without IP by EtherType.
 func (p *Pipeline) layer2(pkt capture.Packet) {
 	d := &p.pkt
-	fd := dissect.ByEtherType(d.EtherType)
+	var fd dissect.FrameDissector
+	if d.LLC {
+		if d.OUI != 0 {
+			fd = dissect.BySNAP(d.OUI, d.PID)
+		}
+	} else {
+		fd = dissect.ByEtherType(d.EtherType)
+	}
 	var index uint64
 	if d.HasMAC {
 		index = p.l2index[d.SrcMAC]
@@ -236,7 +243,13 @@ func (p *Pipeline) layer2(pkt capture.Packet) {
 		DstMAC:    d.DstMAC,
 		EtherType: d.EtherType,
 		Payload:   d.Payload,
-		Packet:    dissect.PacketRef{Flow: id, Index: index},
+		Packet:    dissect.PacketRef{Flow: id, Index: index, Frame: p.stats.Packets},
+		SNAP:      d.LLC && d.OUI != 0,
+		OUI:       d.OUI,
+		PID:       d.PID,
+	}
+	if fr.SNAP {
+		fr.EtherType = 0
 	}
 	if d.NumVLANs > 0 {
 		fr.VLAN = d.VLANs[d.NumVLANs-1]
