@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +19,7 @@ import (
 	"github.com/otwatch/otwatch/internal/analyze"
 	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/capture/afpacket"
+	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/pipeline"
 )
 
@@ -29,9 +33,11 @@ capture. A corrupt or truncated file is reported with its byte offset, after
 the summary of every packet before it.`,
 		`  otwatch analyze plant.pcapng
   otwatch analyze --json day1.pcap.gz day2.pcap.gz | jq .packets
+  otwatch analyze --ops plant.pcap | jq 'select(.class == "program")' 
   tcpdump -i eth1 -w - | otwatch analyze -
   sudo otwatch analyze -i eth1 -f 'tcp port 502 or udp port 47808' -c 100000`, stderr)
 	jsonOut := fs.Bool("json", false, "print the summary as JSON (for machines)")
+	opsOut := fs.Bool("ops", false, "print every operation as one JSON object per line, with the frame numbers that carried it, instead of the summary")
 	iface := fs.String("i", "", "capture live from this network `interface` (AF_PACKET, needs root or CAP_NET_RAW)")
 	filter := fs.String("f", "", "capture filter `expression` for -i (pcap-filter syntax: host, net, port, tcp, udp, vlan, and/or/not)")
 	count := fs.Uint64("c", 0, "with -i: stop after this many packets (0: until interrupted)")
@@ -42,6 +48,15 @@ the summary of every packet before it.`,
 		return err
 	}
 	opts := analyze.Options{Pipeline: pipeline.DefaultOptions}
+	var ops *opsWriter
+	if *opsOut {
+		if *jsonOut {
+			return fmt.Errorf("%w: --ops and --json are two different outputs; choose one", errUsage)
+		}
+		ops = &opsWriter{w: bufio.NewWriterSize(stdout, 64<<10)}
+		ops.enc = json.NewEncoder(ops.w)
+		opts.Pipeline.Emitter = ops
+	}
 	var (
 		sum *analyze.Summary
 		err error
@@ -64,6 +79,12 @@ the summary of every packet before it.`,
 		}
 		sum, err = analyze.Files(fs.Args(), opts)
 		bar.done()
+	}
+	if ops != nil {
+		if ferr := ops.w.Flush(); err == nil {
+			err = cmp.Or(ops.err, ferr)
+		}
+		return err
 	}
 	if sum != nil {
 		var werr error
@@ -108,6 +129,20 @@ func analyzeLive(iface, filter string, count uint64, dur time.Duration, stderr i
 	closeSrc()
 	fmt.Fprintf(stderr, "%d packets captured, %d dropped by the kernel\n", st.Packets, st.Dropped)
 	return sum, err
+}
+
+// opsWriter writes operations as JSON lines.
+type opsWriter struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+	err error
+}
+
+// Emit implements dissect.Emitter.
+func (o *opsWriter) Emit(op *dissect.Operation) {
+	if o.err == nil {
+		o.err = o.enc.Encode(op)
+	}
 }
 
 // limitSource ends a source after max packets (0: no limit).

@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"net"
 	"net/netip"
 	"time"
 )
@@ -50,9 +51,21 @@ func (c Class) String() string {
 // MarshalText encodes the class by name.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// MAC is an Ethernet address. Its JSON form is "00:1b:1b:8a:22:11".
+type MAC [6]byte
+
+// String returns the address in colon-separated hex.
+func (m MAC) String() string { return net.HardwareAddr(m[:]).String() }
+
+// MarshalText encodes the address as String does.
+func (m MAC) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// IsZero reports whether the address is all zeros (not seen).
+func (m MAC) IsZero() bool { return m == MAC{} }
+
 // Endpoint is one side of an operation as seen on the wire.
 type Endpoint struct {
-	MAC  [6]byte    `json:"-"`
+	MAC  MAC        `json:"mac,omitzero"`
 	IP   netip.Addr `json:"ip,omitzero"`
 	Port uint16     `json:"port,omitempty"`
 }

@@ -68,6 +68,7 @@ func (Dissector) Dissect(f *dissect.Frame, ctx *dissect.Context) {
 	op.Result.Status = dissect.StatusOK
 	switch code {
 	case OpRequest:
+		op.Request = true
 		op.Class = dissect.ClassDiscovery
 		if op.Client.IP == op.Server.IP {
 			op.FunctionName = "gratuitous"
@@ -76,6 +77,7 @@ func (Dissector) Dissect(f *dissect.Frame, ctx *dissect.Context) {
 			op.FunctionName = "probe" // RFC 5227 address conflict probe
 		}
 	case OpReply:
+		op.Response = true
 		op.Class = dissect.ClassDiscovery
 		if op.Client.IP == op.Server.IP {
 			op.FunctionName = "gratuitous"
