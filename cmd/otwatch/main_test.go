@@ -77,6 +77,34 @@ func TestSimulateAnalyze(t *testing.T) {
 		t.Errorf("no endpoint serves modbus/tcp 502")
 	}
 
+	// --ops: one JSON operation per line, each naming frames of the file.
+	code, out, errOut = runCmd(t, "analyze", "--ops", pcap)
+	if code != 0 {
+		t.Fatalf("analyze --ops: code %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	arp := 0
+	for _, l := range lines {
+		var op struct {
+			Protocol string `json:"protocol"`
+			Packets  []struct {
+				Frame uint64 `json:"frame"`
+			} `json:"packets"`
+		}
+		if err := json.Unmarshal([]byte(l), &op); err != nil {
+			t.Fatalf("--ops line %q: %v", l, err)
+		}
+		if len(op.Packets) == 0 || op.Packets[0].Frame == 0 || op.Packets[0].Frame > sum.Packets {
+			t.Errorf("operation without a frame of the file: %q", l)
+		}
+		if op.Protocol == "arp" {
+			arp++
+		}
+	}
+	if arp == 0 {
+		t.Errorf("no ARP operations in %d lines", len(lines))
+	}
+
 	// A truncated copy: the error names the file and an offset, and the
 	// summary of the packets before it is still printed.
 	b, err := os.ReadFile(pcap)
