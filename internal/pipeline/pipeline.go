@@ -182,6 +182,7 @@ func (p *Pipeline) Process(pkt capture.Packet) {
 	p.ctx.Flow = &s.flow
 	p.ctx.Time = pkt.Timestamp
 	p.ctx.Packet = dissect.PacketRef{Flow: f.ID, Index: index, Frame: p.stats.Packets}
+	s.lastFrame = p.stats.Packets
 	defer p.recoverDissector(s)
 	p.service(s, f, dir, d)
 	if s.dead {
@@ -317,7 +318,7 @@ func (p *Pipeline) flowEnded(f *flow.Flow[*stream], _ flow.EndReason) {
 	}
 	p.ctx.Flow = &s.flow
 	p.ctx.Time = lastSeen(f)
-	p.ctx.Packet = dissect.PacketRef{Flow: f.ID, Index: f.Packets[0] + f.Packets[1] - 1}
+	p.ctx.Packet = dissect.PacketRef{Flow: f.ID, Index: f.Packets[0] + f.Packets[1] - 1, Frame: s.lastFrame}
 	func() {
 		defer p.recoverDissector(s)
 		if s.sess != nil && !s.dead && s.flow.Transport == dissect.TransportTCP {

@@ -19,9 +19,12 @@ type stream struct {
 	answered bool // the server answered (or refused) before the protocol was known
 	answer   dissect.Status
 	refusal  string
-	halves   [2]reassembly.Half
-	feeders  [2]feeder
-	p        *Pipeline
+	// answerRef is the packet that answered; lastFrame the newest frame.
+	answerRef dissect.PacketRef
+	lastFrame uint64
+	halves    [2]reassembly.Half
+	feeders   [2]feeder
+	p         *Pipeline
 }
 
 // feeder hands one direction's reassembled bytes to the session.
@@ -118,6 +121,7 @@ func (p *Pipeline) service(s *stream, f *flow.Flow[*stream], dir dissect.Directi
 	}
 	if dir == dissect.ToClient && !s.answered {
 		s.answered, s.answer = true, dissect.StatusOK
+		s.answerRef = p.ctx.Packet
 		if d.Transport == decode.ProtoTCP && d.TCPFlags&decode.TCPFlagRST != 0 && f.Packets[dissect.ToClient] == 1 {
 			s.answer, s.refusal = dissect.StatusError, "refused"
 		}
@@ -141,6 +145,9 @@ func (p *Pipeline) probeDone(s *stream) {
 func (p *Pipeline) emitService(s *stream, st dissect.Status, text string) {
 	s.reported = true
 	op := p.ctx.Op("service")
+	if s.answered {
+		op.Packets[0] = s.answerRef
+	}
 	port := s.flow.Server.Port
 	name := service.Name(s.flow.Transport, port)
 	if s.diss != nil {
