@@ -46,6 +46,10 @@ but this binary.`,
 	if err != nil {
 		return err
 	}
+	sum.Inputs = []string{fmt.Sprintf("simulated plant (seed %d, %s)", *seed, *dur)}
+	if *keep != "" {
+		sum.Inputs = []string{*keep}
+	}
 	if *jsonOut {
 		return analyze.WriteJSON(stdout, sum)
 	}

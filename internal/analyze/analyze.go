@@ -86,6 +86,7 @@ type PipelineStats struct {
 
 type host struct {
 	ips                  map[netip.Addr]bool
+	forward              map[netip.Addr]bool // IPs of others in frames sent to this MAC (up to 4)
 	serves, uses         map[string]bool
 	pktTx, pktRx         uint64
 	bytesTx, bytesRx     uint64
@@ -125,7 +126,7 @@ func NewCollector() *Collector {
 }
 
 func newHost() *host {
-	return &host{ips: map[netip.Addr]bool{}, serves: map[string]bool{}, uses: map[string]bool{}}
+	return &host{ips: map[netip.Addr]bool{}, forward: map[netip.Addr]bool{}, serves: map[string]bool{}, uses: map[string]bool{}}
 }
 
 func (c *Collector) proto(name string, n int) {
@@ -159,6 +160,11 @@ func (c *Collector) Packet(p *decode.Packet, err error) {
 		dst := c.macHost(p.DstMAC)
 		dst.pktRx++
 		dst.bytesRx += uint64(n)
+		if p.DstIP.IsValid() && p.DstMAC[0]&1 == 0 && len(dst.forward) < 4 {
+			if owner, ok := c.ipOwner[p.DstIP]; ok && owner != p.DstMAC {
+				dst.forward[p.DstIP] = true // this MAC takes frames for another host's IP
+			}
+		}
 		if p.DstMAC[0]&1 == 1 {
 			if p.DstMAC == [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff} {
 				dst.broadcast = true
@@ -359,14 +365,15 @@ func endpoint(mac string, h *host) Endpoint {
 // role guesses what a host is from its traffic alone (no vendor data): a
 // host that answers on industrial ports is a field device (PLC, RTU or
 // IED), one that polls them an HMI, SCADA server or engineering
-// workstation, a MAC that sends from many IPs a router.
+// workstation, a MAC that sends from many IPs, or takes frames for the IPs
+// of hosts seen elsewhere, a router.
 func role(h *host, nips int) string {
 	switch {
 	case h.broadcast:
 		return "broadcast"
 	case h.multicast && h.pktTx == 0:
 		return "multicast"
-	case nips > 3:
+	case nips > 3 || len(h.forward) > 2:
 		return "router"
 	}
 	icsServer, icsClient, server := false, false, len(h.serves) > 0
