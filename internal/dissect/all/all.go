@@ -4,5 +4,6 @@
 package all
 
 import (
-	_ "github.com/otwatch/otwatch/internal/dissect/arp" // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/arp"  // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/enip" // register enip (EtherNet/IP + CIP)
 )
