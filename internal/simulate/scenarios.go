@@ -34,8 +34,12 @@ type scenarioDef struct {
 
 // Scenario names.
 const (
-	ScenarioPortScan  = "portscan"
-	ScenarioNewDevice = "new-device"
+	ScenarioPortScan       = "portscan"
+	ScenarioNewDevice      = "new-device"
+	ScenarioPLCProgram     = "plc-program"
+	ScenarioPLCStop        = "plc-stop"
+	ScenarioFirmwareUpdate = "firmware-update"
+	ScenarioRestart        = "restart"
 )
 
 var scenarioDefs = []scenarioDef{
@@ -50,6 +54,30 @@ var scenarioDefs = []scenarioDef{
 		offset:   func(d time.Duration) time.Duration { return min(d*3/5, d-warmup-25*time.Second) },
 		span:     25 * time.Second,
 		run:      runNewDevice,
+	},
+	{
+		Scenario: Scenario{ScenarioPLCProgram, "the engineering workstation uploads OB1 from the Siemens PLC, stops it, downloads and inserts a new OB1 and starts it again over S7comm"},
+		offset:   func(d time.Duration) time.Duration { return max(warmup, min(d*3/20, d-warmup-20*time.Second)) },
+		span:     20 * time.Second,
+		run:      runPLCProgram,
+	},
+	{
+		Scenario: Scenario{ScenarioPLCStop, "an HMI that never programs the plant opens an S7comm session to the Siemens PLC and stops its CPU"},
+		offset:   func(d time.Duration) time.Duration { return min(d*17/20, d-warmup-5*time.Second) },
+		span:     5 * time.Second,
+		run:      runPLCStop,
+	},
+	{
+		Scenario: Scenario{ScenarioFirmwareUpdate, "the engineering workstation writes a new firmware image to the Rockwell PLC's file object over CIP and resets it"},
+		offset:   func(d time.Duration) time.Duration { return min(d/4, d-warmup-20*time.Second) },
+		span:     20 * time.Second,
+		run:      runFirmwareUpdate,
+	},
+	{
+		Scenario: Scenario{ScenarioRestart, "the SCADA master cold-restarts the RTU over DNP3 and the workstation resets the Rockwell PLC with CIP"},
+		offset:   func(d time.Duration) time.Duration { return min(d*7/10, d-warmup-15*time.Second) },
+		span:     15 * time.Second,
+		run:      runRestart,
 	},
 }
 

@@ -36,6 +36,21 @@ const (
 	markModbusRequest
 	markModbusResponse
 	markScanSYN
+	markDNP3Master     // fc: application function code
+	markDNP3Outstation // fc: application function code
+	markS7Job          // fc: function code
+	markS7AckData      // fc: function code
+	markS7UDRequest    // fc: function group, sub: subfunction
+	markS7UDResponse   // fc: function group, sub: subfunction
+	markENIP           // cmd: encapsulation command; sub: carriesRequest or carriesResponse with fc the service
+	markCIPIO          // a class 1 packet on UDP 2222
+)
+
+// What an ENIP frame carries after its encapsulation header.
+const (
+	carriesNone uint8 = iota
+	carriesRequest
+	carriesResponse
 )
 
 // frame is a packet waiting to be serialized at time at.
@@ -54,7 +69,9 @@ type frame struct {
 	pad    int // zero bytes after the DHCP message
 	data   []byte
 	mark   mark
-	fc     uint8 // Modbus function code of a marked frame
+	fc     uint8  // function code of a marked frame
+	sub    uint8  // second code of a marked frame
+	cmd    uint16 // ENIP command of a marked frame
 }
 
 type task struct {
@@ -173,6 +190,28 @@ func (s *sim) count(f *frame, n int) {
 		}
 	case markScanSYN:
 		s.sum.ScanSYNs++
+	case markDNP3Master:
+		s.sum.DNP3.FromMaster[f.fc]++
+	case markDNP3Outstation:
+		s.sum.DNP3.FromOutstation[f.fc]++
+	case markS7Job:
+		s.sum.S7.Jobs[f.fc]++
+	case markS7AckData:
+		s.sum.S7.AckData[f.fc]++
+	case markS7UDRequest:
+		s.sum.S7.UserdataRequests[S7Userdata{Group: f.fc, Subfunction: f.sub}]++
+	case markS7UDResponse:
+		s.sum.S7.UserdataResponses[S7Userdata{Group: f.fc, Subfunction: f.sub}]++
+	case markENIP:
+		s.sum.ENIP.Commands[f.cmd]++
+		switch f.sub {
+		case carriesRequest:
+			s.sum.ENIP.CIPRequests[f.fc&0x7f]++
+		case carriesResponse:
+			s.sum.ENIP.CIPResponses[f.fc&0x7f]++
+		}
+	case markCIPIO:
+		s.sum.ENIP.IOPackets++
 	}
 }
 
@@ -298,3 +337,9 @@ func between(rng *rand.Rand, lo, hi time.Duration) time.Duration {
 }
 
 func be16(b []byte, v uint16) []byte { return binary.BigEndian.AppendUint16(b, v) }
+
+func le16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
+
+func le32(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }
+
+func be32(b []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(b, v) }

@@ -60,6 +60,38 @@ type ModbusCounts struct {
 	Exceptions int           // exception responses
 }
 
+// DNP3Counts counts the DNP3 application-layer fragments of a capture by
+// function code and direction (IEEE 1815-2012, section 4.2.2.5).
+type DNP3Counts struct {
+	FromMaster     map[uint8]int // requests and confirms, master to outstation
+	FromOutstation map[uint8]int // responses (129) and unsolicited responses (130)
+}
+
+// S7Userdata names an S7comm userdata service: a function group (the low
+// nibble of the type/group byte) and a subfunction.
+type S7Userdata struct {
+	Group       uint8
+	Subfunction uint8
+}
+
+// S7Counts counts the S7comm PDUs of a capture: jobs and ack_data by
+// function code, userdata requests and responses by service.
+type S7Counts struct {
+	Jobs              map[uint8]int      // ROSCTR 1 (job) PDUs by function
+	AckData           map[uint8]int      // ROSCTR 3 (ack_data) PDUs by function
+	UserdataRequests  map[S7Userdata]int // ROSCTR 7 PDUs of type request
+	UserdataResponses map[S7Userdata]int // ROSCTR 7 PDUs of type response
+}
+
+// ENIPCounts counts the EtherNet/IP encapsulation messages and the CIP
+// explicit messages of a capture. A service counts without its reply bit.
+type ENIPCounts struct {
+	Commands     map[uint16]int // encapsulation commands, requests and replies, TCP and UDP
+	CIPRequests  map[uint8]int  // explicit CIP requests by service
+	CIPResponses map[uint8]int  // explicit CIP replies by service (reply bit cleared)
+	IOPackets    int            // class 1 implicit packets on UDP 2222
+}
+
 // Summary describes a generated capture.
 type Summary struct {
 	Start    time.Time    // Options.Start
@@ -69,6 +101,9 @@ type Summary struct {
 	Hosts    []Host       // Plant() followed by the scenarios' hosts
 	Events   []Event      // the scenarios' events, in time order
 	Modbus   ModbusCounts // the Modbus ADUs written
+	DNP3     DNP3Counts   // the DNP3 application fragments written
+	S7       S7Counts     // the S7comm PDUs written
+	ENIP     ENIPCounts   // the EtherNet/IP and CIP messages written
 	ScanSYNs int          // SYN probes the portscan scenario sent
 }
 
@@ -135,6 +170,10 @@ func Generate(w io.Writer, opts Options) (Summary, error) {
 	sum := Summary{
 		Start: o.Start, End: o.Start.Add(o.Duration),
 		Modbus: ModbusCounts{Requests: map[uint8]int{}, Responses: map[uint8]int{}},
+		DNP3:   DNP3Counts{FromMaster: map[uint8]int{}, FromOutstation: map[uint8]int{}},
+		S7: S7Counts{Jobs: map[uint8]int{}, AckData: map[uint8]int{},
+			UserdataRequests: map[S7Userdata]int{}, UserdataResponses: map[S7Userdata]int{}},
+		ENIP: ENIPCounts{Commands: map[uint16]int{}, CIPRequests: map[uint8]int{}, CIPResponses: map[uint8]int{}},
 	}
 	streams := func(i uint64) *rand.Rand { return rand.New(rand.NewPCG(uint64(o.Seed), 0x6f7477617463<<16|i)) }
 	s := &sim{

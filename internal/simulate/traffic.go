@@ -114,7 +114,11 @@ type plant struct {
 	nodes   []*node
 	byName  map[string]*node
 	devices map[*node]*device
-	order   []*device // devices in plant order
+	order   []*device   // devices in plant order
+	s7      *s7plc      // the Siemens PLC's S7 server
+	enip    *enipPLC    // the Rockwell PLC's EtherNet/IP adapter
+	rtu     *outstation // the RTU's DNP3 outstation
+	master  *dnpMaster  // the SCADA master polling the RTU
 }
 
 func (s *sim) buildPlant(streams func(uint64) *rand.Rand) *plant {
@@ -138,6 +142,9 @@ func (s *sim) buildPlant(streams func(uint64) *rand.Rand) *plant {
 		p.devices[n] = dev
 		p.order = append(p.order, dev)
 	}
+	p.s7 = &s7plc{dev: p.devices[p.byName["plc01"]], id: siemensIdentity, running: true, ref: uint16(rng.IntN(0x100))}
+	p.enip = newENIPPLC(p.devices[p.byName["plc03"]], rockwellIdentity, rng)
+	p.rtu = newOutstation(s, p.devices[p.byName["rtu01"]], streams(150))
 	return p
 }
 
@@ -203,9 +210,10 @@ func (s *sim) schedulePlant(p *plant, o *Options, streams func(uint64) *rand.Ran
 				s.at(between(pr.rng, 400*time.Millisecond, 2*time.Second), pr.connect)
 			}
 		case RoleEngineering:
-			s.scheduleWorkstation(p, cli, streams(3))
+			s.scheduleWorkstation(p, cli, streams(3), streams)
 		}
 	}
+	s.scheduleIndustrial(p, o, stop, streams)
 }
 
 // refreshARP re-resolves n's gateway every n.arpEvery seconds from first.
@@ -226,7 +234,7 @@ func (s *sim) refreshARP(n *node, first time.Duration, rng *rand.Rand) {
 // scheduleWorkstation has the engineering workstation take its address by
 // DHCP, resolve its gateway, and open a short session to a PLC every two
 // minutes or so.
-func (s *sim) scheduleWorkstation(p *plant, ews *node, rng *rand.Rand) {
+func (s *sim) scheduleWorkstation(p *plant, ews *node, rng *rand.Rand, streams func(uint64) *rand.Rand) {
 	t0 := between(rng, 50*time.Millisecond, 150*time.Millisecond)
 	xid := rng.Uint32()
 	s.at(t0, func() {
@@ -250,5 +258,6 @@ func (s *sim) scheduleWorkstation(p *plant, ews *node, rng *rand.Rand) {
 			s.at(end+between(rng, 60*time.Second, 150*time.Second), next)
 		}
 		s.at(t+between(rng, 3*time.Second, 20*time.Second), next)
+		s.scheduleEngineering(p, ews, t, streams(4))
 	})
 }

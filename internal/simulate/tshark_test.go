@@ -20,12 +20,15 @@ import (
 // an expert error.
 var tsharkChecks = []string{"-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"}
 
-// tsharkCapture writes a two-minute capture with both scenarios and returns
+// allScenarios names every scenario, for the capture tshark checks.
+var allScenarios = []string{ScenarioPortScan, ScenarioNewDevice, ScenarioPLCProgram, ScenarioPLCStop, ScenarioFirmwareUpdate, ScenarioRestart}
+
+// tsharkCapture writes a two-minute capture with every scenario and returns
 // its path, its Summary and a function that runs tshark on it.
 func tsharkCapture(t *testing.T) (string, Summary, func(args ...string) []string) {
 	t.Helper()
 	tshark := testenv.Program(t, "tshark", "tshark")
-	data, sum := generate(t, Options{Seed: 42, Duration: 2 * time.Minute, Scenarios: []string{ScenarioPortScan, ScenarioNewDevice}})
+	data, sum := generate(t, Options{Seed: 42, Duration: 2 * time.Minute, Scenarios: allScenarios})
 	path := filepath.Join(t.TempDir(), "plant.pcap")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
@@ -68,7 +71,7 @@ func TestTshark(t *testing.T) {
 			t.Errorf("tshark finds %d malformed or erroneous frames, first: %s", len(bad), bad[0])
 		}
 		phs := strings.Join(tshark("-q", "-z", "io,phs"), "\n")
-		for _, proto := range []string{"arp", "dhcp", "tcp", "mbtcp", "modbus"} {
+		for _, proto := range []string{"arp", "dhcp", "tcp", "mbtcp", "modbus", "dnp3", "tpkt", "cotp", "s7comm", "enip", "cip", "cipcm", "cipio"} {
 			if !strings.Contains(phs, " "+proto+" ") {
 				t.Errorf("protocol hierarchy lacks %s:\n%s", proto, phs)
 			}
