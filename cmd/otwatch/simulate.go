@@ -14,7 +14,7 @@ import (
 func scenarioHelp() string {
 	var b strings.Builder
 	for _, s := range simulate.Scenarios() {
-		fmt.Fprintf(&b, "  %-12s %s\n", s.Name, s.Description)
+		fmt.Fprintf(&b, "  %-16s %s\n", s.Name, s.Description)
 	}
 	return b.String()
 }
@@ -23,13 +23,16 @@ func runSimulate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("simulate", "[flags] -o FILE",
 		`Write a deterministic capture (pcap, nanosecond timestamps) of a small plant:
 an engineering workstation, two HMIs and a historian on the control network,
-PLCs and an RTU on the field network, polling over Modbus/TCP with realistic
-timing, ARP and DHCP. The same seed always gives the same bytes. Scenarios
+Siemens, Schneider and Rockwell PLCs and an RTU on the field network, with
+realistic timing: Modbus/TCP polling, S7comm reads and engineering sessions,
+EtherNet/IP/CIP tag reads and class-1 I/O, DNP3 polls and unsolicited
+responses, ARP and DHCP. The same seed always gives the same bytes. Scenarios
 inject events into the timeline:
 
 `+scenarioHelp(),
 		`  otwatch simulate -o plant.pcap
   otwatch simulate --duration 1h --seed 7 --scenario portscan,new-device -o attack.pcap
+  otwatch simulate --scenario plc-program,plc-stop,firmware-update,restart -o maintenance.pcap
   otwatch simulate -o - | otwatch analyze -`, stderr)
 	out := fs.String("o", "", "write the capture to this `file` (- for standard output)")
 	seed := fs.Int64("seed", 1, "random seed")

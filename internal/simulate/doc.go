@@ -11,9 +11,16 @@
 // destination. The HMIs poll the PLCs over Modbus/TCP every second, the
 // historian reads input registers every five seconds, the workstation takes
 // its address by DHCP and opens short Modbus sessions, and hosts resolve
-// and refresh their gateway with ARP. Scenarios (a port scan, a new device)
-// are injected into the timeline, and the Summary that Generate returns
-// describes what was written so that tests can use it as ground truth.
+// and refresh their gateway with ARP. The first HMI also reads tags from
+// the Siemens PLC over S7comm (ISO-on-TCP) and from the Rockwell PLC over
+// EtherNet/IP and CIP, with a short class 1 I/O connection; the second HMI
+// is the DNP3 master of the RTU (start-up sequence, event polls,
+// unsolicited responses, controls); the workstation goes online with the
+// Siemens PLC now and then (SZL reads, block lists). Scenarios (a port
+// scan, a new device, program changes, a PLC stop, a firmware update,
+// restarts) are injected into the timeline when asked for, and the Summary
+// that Generate returns describes what was written, per protocol, so that
+// tests can use it as ground truth.
 //
 // The same Options, including the seed, always give the same bytes.
 package simulate
