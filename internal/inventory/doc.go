@@ -1,0 +1,25 @@
+// Package inventory builds the device inventory from the sensor's traffic:
+// it observes every decoded frame (pipeline.Observer) and every operation
+// (dissect.Emitter) and keeps devices, the facts known about them with
+// their provenance, their classification (device type and Purdue level,
+// with the evidence for it) and the connections between them. Changes
+// become typed events handed to a Sink.
+//
+// Identity. A device on the monitored segment is keyed by its MAC address
+// and may hold several IP addresses. An IP address is given to the MAC
+// that claims it in ARP, else to the one non-forwarding MAC that sends from
+// it. A MAC that sends from more than a few IPs, or from IPs other MACs own,
+// forwards for others (a router): it keeps only the IPs it claims itself,
+// and the hosts behind it become devices keyed by IP. Group addresses,
+// 0.0.0.0, broadcast IPs, addresses that never sent anything and the
+// sensor's own addresses never become devices.
+//
+// Binding decisions are made on a periodic resolution step (Options.Tick of
+// capture time, and Flush), after an address has been seen for
+// Options.Settle, so that the early frames of a capture do not give a
+// router's MAC the IPs it forwards for. Events are dispatched from the same
+// step.
+//
+// An Inventory is not safe for concurrent use; feed it from the pipeline's
+// goroutine and take snapshots between frames.
+package inventory
