@@ -20,6 +20,7 @@ import (
 	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/capture/afpacket"
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/pipeline"
 )
 
@@ -33,10 +34,14 @@ capture. A corrupt or truncated file is reported with its byte offset, after
 the summary of every packet before it.`,
 		`  otwatch analyze plant.pcapng
   otwatch analyze --json day1.pcap.gz day2.pcap.gz | jq .packets
-  otwatch analyze --ops plant.pcap | jq 'select(.class == "program")' 
+  otwatch analyze --ops plant.pcap | jq 'select(.class == "program")'
+  otwatch analyze --inventory plant.pcap
+  otwatch analyze --map dot plant.pcap | dot -Tsvg > map.svg
   tcpdump -i eth1 -w - | otwatch analyze -
   sudo otwatch analyze -i eth1 -f 'tcp port 502 or udp port 47808' -c 100000`, stderr)
 	jsonOut := fs.Bool("json", false, "print the summary as JSON (for machines)")
+	invOut := fs.Bool("inventory", false, "print the device inventory (devices, types, Purdue levels, facts, connections) instead of the summary; with --json as JSON")
+	mapOut := fs.String("map", "", "print the device map instead of the summary: `format` dot (Graphviz) or json (nodes and edges)")
 	opsOut := fs.Bool("ops", false, "print every operation as one JSON object per line, with the frame numbers that carried it, instead of the summary")
 	iface := fs.String("i", "", "capture live from this network `interface` (AF_PACKET, needs root or CAP_NET_RAW)")
 	filter := fs.String("f", "", "capture filter `expression` for -i (pcap-filter syntax: host, net, port, tcp, udp, vlan, and/or/not)")
@@ -48,6 +53,17 @@ the summary of every packet before it.`,
 		return err
 	}
 	opts := analyze.Options{Pipeline: pipeline.DefaultOptions}
+	if *mapOut != "" && *mapOut != "dot" && *mapOut != "json" {
+		return fmt.Errorf("%w: --map takes dot or json, not %q", errUsage, *mapOut)
+	}
+	if n := btoi(*invOut) + btoi(*mapOut != "") + btoi(*opsOut); n > 1 {
+		return fmt.Errorf("%w: --inventory, --map and --ops are different outputs; choose one", errUsage)
+	}
+	var inv *inventory.Inventory
+	if *invOut || *mapOut != "" {
+		inv = inventory.New(inventory.DefaultOptions)
+		opts.Taps = append(opts.Taps, inv)
+	}
 	var ops *opsWriter
 	if *opsOut {
 		if *jsonOut {
@@ -79,6 +95,22 @@ the summary of every packet before it.`,
 		}
 		sum, err = analyze.Files(fs.Args(), opts)
 		bar.done()
+	}
+	if inv != nil {
+		inv.Flush()
+		snap := inv.Snapshot()
+		var werr error
+		switch {
+		case *mapOut == "dot":
+			werr = inventory.WriteDOT(stdout, snap)
+		case *mapOut == "json":
+			werr = inventory.WriteGraphJSON(stdout, snap)
+		case *jsonOut:
+			werr = inventory.WriteJSON(stdout, snap)
+		default:
+			werr = inventory.WriteTable(stdout, snap)
+		}
+		return cmp.Or(err, werr)
 	}
 	if ops != nil {
 		if ferr := ops.w.Flush(); err == nil {
@@ -129,6 +161,13 @@ func analyzeLive(iface, filter string, count uint64, dur time.Duration, stderr i
 	closeSrc()
 	fmt.Fprintf(stderr, "%d packets captured, %d dropped by the kernel\n", st.Packets, st.Dropped)
 	return sum, err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // opsWriter writes operations as JSON lines.

@@ -105,6 +105,19 @@ func TestSimulateAnalyze(t *testing.T) {
 		t.Errorf("no ARP operations in %d lines", len(lines))
 	}
 
+	// --inventory --json and --map: the Siemens PLC is a PLC, the map a graph.
+	code, out, errOut = runCmd(t, "analyze", "--inventory", "--json", pcap)
+	if code != 0 || !strings.Contains(out, `"plc"`) {
+		t.Errorf("--inventory --json: code %d, stderr %q", code, errOut)
+	}
+	code, out, errOut = runCmd(t, "analyze", "--map", "dot", pcap)
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "digraph") && !strings.HasPrefix(strings.TrimSpace(out), "graph") {
+		t.Errorf("--map dot: code %d, output %.80q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCmd(t, "analyze", "--map", "png", pcap); code != 2 {
+		t.Errorf("--map png: code %d, stderr %q", code, errOut)
+	}
+
 	// A truncated copy: the error names the file and an offset, and the
 	// summary of the packets before it is still printed.
 	b, err := os.ReadFile(pcap)

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/otwatch/otwatch/internal/capture"
+	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/pipeline"
 )
@@ -16,10 +17,19 @@ import (
 // input; for a gzip file, consumed counts decompressed bytes).
 type Progress func(path string, consumed, size int64)
 
+// Tap sees everything the summary sees: every decoded frame and every
+// operation (the inventory is one).
+type Tap interface {
+	pipeline.Observer
+	dissect.Emitter
+}
+
 // Options configures an analysis.
 type Options struct {
 	Pipeline pipeline.Options
 	Progress Progress
+	// Taps are fed alongside the summary.
+	Taps []Tap
 }
 
 // Files analyses capture files in order, as one continuous capture. A file
@@ -28,10 +38,7 @@ type Options struct {
 // read before that point.
 func Files(paths []string, opts Options) (*Summary, error) {
 	c := NewCollector()
-	po := opts.Pipeline
-	po.Observer = c
-	po.Emitter = fanout{c, po.Emitter}
-	p := pipeline.New(po)
+	p := pipeline.New(wire(c, opts))
 	var runErr error
 	for _, path := range paths {
 		if err := runFile(p, path, opts.Progress); err != nil {
@@ -46,24 +53,41 @@ func Files(paths []string, opts Options) (*Summary, error) {
 // Source analyses packets from any source until it ends (io.EOF) or fails.
 func Source(src capture.Source, name string, opts Options) (*Summary, error) {
 	c := NewCollector()
-	po := opts.Pipeline
-	po.Observer = c
-	po.Emitter = fanout{c, po.Emitter}
-	p := pipeline.New(po)
+	p := pipeline.New(wire(c, opts))
 	err := drain(p, src, name, 0, nil)
 	p.Close()
 	return c.Summary([]string{name}, p.Stats()), err
 }
 
-// fanout hands every operation to the collector and to the caller's emitter.
+// wire returns the pipeline options that feed the collector, the taps and
+// the caller's own emitter.
+func wire(c *Collector, opts Options) pipeline.Options {
+	po := opts.Pipeline
+	f := &fanout{taps: append([]Tap{c}, opts.Taps...), next: po.Emitter}
+	po.Observer = f
+	po.Emitter = f
+	return po
+}
+
+// fanout hands every frame and operation to the collector and the taps, and
+// operations to the caller's emitter.
 type fanout struct {
-	c    *Collector
+	taps []Tap
 	next dissect.Emitter
 }
 
+// Packet implements pipeline.Observer.
+func (f *fanout) Packet(p *decode.Packet, err error) {
+	for _, t := range f.taps {
+		t.Packet(p, err)
+	}
+}
+
 // Emit implements dissect.Emitter.
-func (f fanout) Emit(op *dissect.Operation) {
-	f.c.Emit(op)
+func (f *fanout) Emit(op *dissect.Operation) {
+	for _, t := range f.taps {
+		t.Emit(op)
+	}
 	if f.next != nil {
 		f.next.Emit(op)
 	}
