@@ -14,6 +14,10 @@ import (
 	"github.com/otwatch/otwatch/internal/reassembly"
 )
 
+// maxProbes is how many payloads of a flow on an unclaimed port are shown
+// to the content probes before the flow is left to the service operation.
+const maxProbes = 4
+
 // Observer sees every frame after decoding, before dispatch. p and its
 // slices are valid only during the call; err is the decode error, if any.
 type Observer interface {
@@ -192,13 +196,18 @@ func (p *Pipeline) Process(pkt capture.Packet) {
 		if s.probed || len(d.Payload) == 0 {
 			return
 		}
-		s.probed = true
+		// Probe the first few payloads: a capture can start with a short
+		// or odd segment that no probe recognises.
+		s.probes++
 		diss := dissect.Probe(d.Payload)
 		if diss != nil {
 			p.stats.Probed++
 			p.start(s, diss)
 		}
-		p.probeDone(s)
+		if diss != nil || s.probes >= maxProbes {
+			s.probed = true
+			p.probeDone(s)
+		}
 		if diss == nil {
 			return
 		}

@@ -13,10 +13,11 @@ type stream struct {
 	flow     dissect.Flow
 	diss     dissect.Dissector
 	sess     dissect.Session
-	probed   bool // content probe done
-	dead     bool // session failed; no more feeding
-	reported bool // service operation emitted
-	answered bool // the server answered (or refused) before the protocol was known
+	probed   bool  // content probe done (or given up)
+	probes   uint8 // payloads probed so far
+	dead     bool  // session failed; no more feeding
+	reported bool  // service operation emitted
+	answered bool  // the server answered (or refused) before the protocol was known
 	answer   dissect.Status
 	refusal  string
 	// answerRef is the packet that answered; lastFrame the newest frame.
