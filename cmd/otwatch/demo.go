@@ -15,9 +15,9 @@ import (
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", "[flags]",
 		`Simulate a small plant with an attack in progress (a port scan of the PLC
-network and an unknown laptop that starts talking Modbus to a PLC), then
-analyse the capture as a sensor would and print what it found. Needs nothing
-but this binary.`,
+network, an unknown laptop that starts talking Modbus to a PLC, and an HMI
+that stops the Siemens PLC over S7comm), then analyse the capture as a sensor
+would and print what it found. Needs nothing but this binary.`,
 		`  otwatch demo
   otwatch demo --duration 30m --keep plant.pcap`, stderr)
 	dur := fs.Duration("duration", 5*time.Minute, "simulated time span")
@@ -36,12 +36,12 @@ but this binary.`,
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "plant.pcap")
 	}
-	opts := simulate.Options{Seed: *seed, Duration: *dur, Scenarios: []string{"portscan", "new-device"}}
+	opts := simulate.Options{Seed: *seed, Duration: *dur, Scenarios: []string{"portscan", "new-device", "plc-stop"}}
 	sim, err := writeSimulation(path, nil, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "simulated %s of plant traffic: %d packets, %d hosts, scenarios: portscan, new-device\n", *dur, sim.Packets, len(sim.Hosts))
+	fmt.Fprintf(stderr, "simulated %s of plant traffic: %d packets, %d hosts, scenarios: portscan, new-device, plc-stop\n", *dur, sim.Packets, len(sim.Hosts))
 	sum, err := analyze.Files([]string{path}, analyze.Options{Pipeline: pipeline.DefaultOptions})
 	if err != nil {
 		return err
