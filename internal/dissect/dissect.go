@@ -154,6 +154,10 @@ type Frame struct {
 }
 
 // FrameDissector decodes a layer-2 protocol selected by EtherType.
+//
+// A FrameDissector that keeps state across frames (requests waiting for
+// their responses) may also have a method Flush(ctx *Context), which the
+// pipeline calls when its input ends.
 type FrameDissector interface {
 	Name() string
 	// Dissect decodes one frame. f and its Payload are valid only during
@@ -236,6 +240,19 @@ func BySNAP(oui uint32, pid uint16) FrameDissector {
 	mu.RLock()
 	defer mu.RUnlock()
 	return bySNAP[uint64(oui)<<16|uint64(pid)]
+}
+
+// FrameDissectors returns every registered layer-2 dissector, sorted by
+// name.
+func FrameDissectors() []FrameDissector {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]FrameDissector, 0, len(etherName))
+	for _, d := range etherName {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
 }
 
 // ByPort returns the dissector registered for p, or nil.

@@ -299,9 +299,24 @@ func arpBytes(data []byte, d *decode.Packet) []byte {
 	return data[len(data)-n:]
 }
 
-// Close ends every flow (closing sessions and flushing streams).
+// Close ends every flow (closing sessions and flushing streams) and lets
+// layer-2 dissectors report what they still hold.
 func (p *Pipeline) Close() {
 	p.flows.Flush()
+	p.ctx.Flow = nil
+	p.ctx.Packet = dissect.PacketRef{}
+	for _, fd := range dissect.FrameDissectors() {
+		if f, ok := fd.(interface{ Flush(*dissect.Context) }); ok {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						p.stats.Panics++
+					}
+				}()
+				f.Flush(&p.ctx)
+			}()
+		}
+	}
 }
 
 func (p *Pipeline) recoverDissector(s *stream) {

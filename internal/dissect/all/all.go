@@ -4,11 +4,12 @@
 package all
 
 import (
-	_ "github.com/otwatch/otwatch/internal/dissect/arp"    // register arp
-	_ "github.com/otwatch/otwatch/internal/dissect/dnp3"   // register dnp3 (TCP and UDP)
-	_ "github.com/otwatch/otwatch/internal/dissect/enip"   // register enip (EtherNet/IP + CIP)
-	_ "github.com/otwatch/otwatch/internal/dissect/iec104" // register iec104 (IEC 60870-5-104)
-	_ "github.com/otwatch/otwatch/internal/dissect/modbus" // register modbus (Modbus/TCP)
-	_ "github.com/otwatch/otwatch/internal/dissect/mqtt"   // register mqtt
-	_ "github.com/otwatch/otwatch/internal/dissect/s7comm" // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
+	_ "github.com/otwatch/otwatch/internal/dissect/arp"      // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/dnp3"     // register dnp3 (TCP and UDP)
+	_ "github.com/otwatch/otwatch/internal/dissect/enip"     // register enip (EtherNet/IP + CIP)
+	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
+	_ "github.com/otwatch/otwatch/internal/dissect/modbus"   // register modbus (Modbus/TCP)
+	_ "github.com/otwatch/otwatch/internal/dissect/mqtt"     // register mqtt
+	_ "github.com/otwatch/otwatch/internal/dissect/profinet" // register profinet (DCP, RT, alarms, PN-IO CM)
+	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
 )
