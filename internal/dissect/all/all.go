@@ -4,7 +4,8 @@
 package all
 
 import (
-	_ "github.com/otwatch/otwatch/internal/dissect/arp"      // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/arp"
+	_ "github.com/otwatch/otwatch/internal/dissect/bacnet"   // register bacnet (BACnet/IP)      // register arp
 	_ "github.com/otwatch/otwatch/internal/dissect/dnp3"     // register dnp3 (TCP and UDP)
 	_ "github.com/otwatch/otwatch/internal/dissect/enip"     // register enip (EtherNet/IP + CIP)
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
