@@ -148,6 +148,10 @@ type Frame struct {
 	SNAP bool
 	OUI  uint32
 	PID  uint16
+	// LLC is set for IEEE 802.3 frames with a plain 802.2 LLC header
+	// (dispatched by DSAP); Payload starts after the LLC header.
+	LLC        bool
+	DSAP, SSAP uint8
 	// SrcIP and DstIP are set for frames that carry IP (unused by pure L2
 	// protocols).
 	SrcIP, DstIP netip.Addr
@@ -172,6 +176,7 @@ var (
 	etherName = map[string]FrameDissector{}
 	byEther   = map[uint16]FrameDissector{}
 	bySNAP    = map[uint64]FrameDissector{}
+	byLLC     = map[uint8]FrameDissector{}
 	probeList []Dissector
 )
 
@@ -232,6 +237,27 @@ func RegisterSNAP(d FrameDissector, oui uint32, pid uint16) {
 	}
 	etherName[d.Name()] = d
 	bySNAP[k] = d
+}
+
+// RegisterLLC adds a layer-2 dissector for IEEE 802.3 frames whose 802.2
+// LLC header has the given DSAP (BACnet/Ethernet: 0x82). The Frame it gets
+// has LLC set, DSAP and SSAP filled in and Payload after the LLC header.
+// It panics on a duplicate SAP.
+func RegisterLLC(d FrameDissector, sap uint8) {
+	mu.Lock()
+	defer mu.Unlock()
+	if other, dup := byLLC[sap]; dup {
+		panic(fmt.Sprintf("dissect: LLC SAP %#02x claimed by %q and %q", sap, other.Name(), d.Name()))
+	}
+	etherName[d.Name()] = d
+	byLLC[sap] = d
+}
+
+// ByLLC returns the frame dissector registered for an LLC DSAP, or nil.
+func ByLLC(sap uint8) FrameDissector {
+	mu.RLock()
+	defer mu.RUnlock()
+	return byLLC[sap]
 }
 
 // BySNAP returns the frame dissector registered for an LLC/SNAP OUI and

@@ -230,6 +230,8 @@ func (p *Pipeline) layer2(pkt capture.Packet) {
 	if d.LLC {
 		if d.OUI != 0 {
 			fd = dissect.BySNAP(d.OUI, d.PID)
+		} else if d.DSAP != 0xaa {
+			fd = dissect.ByLLC(d.DSAP)
 		}
 	} else {
 		fd = dissect.ByEtherType(d.EtherType)
@@ -255,10 +257,13 @@ func (p *Pipeline) layer2(pkt capture.Packet) {
 		Payload:   d.Payload,
 		Packet:    dissect.PacketRef{Flow: id, Index: index, Frame: p.stats.Packets},
 		SNAP:      d.LLC && d.OUI != 0,
+		LLC:       d.LLC && d.DSAP != 0xaa,
+		DSAP:      d.DSAP,
+		SSAP:      d.SSAP,
 		OUI:       d.OUI,
 		PID:       d.PID,
 	}
-	if fr.SNAP {
+	if fr.SNAP || fr.LLC {
 		fr.EtherType = 0
 	}
 	if d.NumVLANs > 0 {
