@@ -11,6 +11,7 @@ import (
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
 	_ "github.com/otwatch/otwatch/internal/dissect/modbus"   // register modbus (Modbus/TCP)
 	_ "github.com/otwatch/otwatch/internal/dissect/mqtt"     // register mqtt
+	_ "github.com/otwatch/otwatch/internal/dissect/opcua"    // register opcua (OPC UA binary)
 	_ "github.com/otwatch/otwatch/internal/dissect/profinet" // register profinet (DCP, RT, alarms, PN-IO CM)
 	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
 )
