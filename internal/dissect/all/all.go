@@ -4,14 +4,20 @@
 package all
 
 import (
-	_ "github.com/otwatch/otwatch/internal/dissect/arp"
-	_ "github.com/otwatch/otwatch/internal/dissect/bacnet"   // register bacnet (BACnet/IP)      // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/arp"      // register arp
+	_ "github.com/otwatch/otwatch/internal/dissect/bacnet"   // register bacnet (BACnet/IP)
+	_ "github.com/otwatch/otwatch/internal/dissect/cdp"      // register cdp (Cisco Discovery Protocol)
+	_ "github.com/otwatch/otwatch/internal/dissect/dhcp"     // register dhcp
 	_ "github.com/otwatch/otwatch/internal/dissect/dnp3"     // register dnp3 (TCP and UDP)
+	_ "github.com/otwatch/otwatch/internal/dissect/dns"      // register dns, mdns and llmnr
 	_ "github.com/otwatch/otwatch/internal/dissect/enip"     // register enip (EtherNet/IP + CIP)
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
+	_ "github.com/otwatch/otwatch/internal/dissect/lldp"     // register lldp
 	_ "github.com/otwatch/otwatch/internal/dissect/modbus"   // register modbus (Modbus/TCP)
 	_ "github.com/otwatch/otwatch/internal/dissect/mqtt"     // register mqtt
+	_ "github.com/otwatch/otwatch/internal/dissect/netbios"  // register netbios (name and datagram service)
 	_ "github.com/otwatch/otwatch/internal/dissect/opcua"    // register opcua (OPC UA binary)
 	_ "github.com/otwatch/otwatch/internal/dissect/profinet" // register profinet (DCP, RT, alarms, PN-IO CM)
 	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
+	_ "github.com/otwatch/otwatch/internal/dissect/snmp"     // register snmp (v1/v2c, v3 recognised)
 )
