@@ -88,6 +88,13 @@ func expectations(proto string, id identity) []expectation {
 				break
 			}
 		}
+	case "i_am":
+		// A routed I-Am (SNET present) describes a device behind a BACnet
+		// router, which the inventory does not represent as a device of
+		// its own: its facts are compared on the router's device, the
+		// frame's sender, which then holds several device instances.
+		add(id.value("vendor_id"), false, dissect.FactVendorID)
+		add("device:"+id.value("instance"), false, dissect.FactAddress)
 	case "szl_0x001c_component_identification":
 		add(id.value("serial"), false, dissect.FactSerial)
 		add(id.value("module_type_name"), false, dissect.FactProduct, dissect.FactModel, dissect.FactModule)
@@ -106,9 +113,9 @@ func digits(s string) []int {
 }
 
 // TestCorpusIdentities runs every corpus case whose oracle holds ENIP,
-// Modbus or S7 identity records through the pipeline into an inventory and
-// checks that the device sending each record (by tshark's src_ip) carries
-// the identity tshark decoded. A protocol whose dissector is not
+// Modbus, S7 or BACnet identity records through the pipeline into an
+// inventory and checks that the device sending each record (by tshark's
+// src_ip, else its src_mac) carries the identity tshark decoded. A protocol whose dissector is not
 // registered yet is skipped.
 func TestCorpusIdentities(t *testing.T) {
 	dir := testenv.Corpus(t)
@@ -129,7 +136,7 @@ func TestCorpusIdentities(t *testing.T) {
 		if err := json.Unmarshal(b, &o); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		for _, proto := range []string{"enip", "modbus", "s7comm"} {
+		for _, proto := range []string{"enip", "modbus", "s7comm", "bacnet"} {
 			ids := o.Protocols[proto].Identities
 			if len(ids) == 0 {
 				continue
@@ -141,12 +148,18 @@ func TestCorpusIdentities(t *testing.T) {
 				}
 				snap := inventoryOf(t, filepath.Dir(path))
 				for _, id := range ids {
+					// A sender without an IP address (BACnet/Ethernet) is
+					// found by its MAC address.
 					src := id.value("src_ip")
 					var dev *Device
 					for i := range snap.Devices {
-						if slices.Contains(snap.Devices[i].IPs, src) {
+						if src != "" && slices.Contains(snap.Devices[i].IPs, src) ||
+							src == "" && strings.EqualFold(snap.Devices[i].MAC, id.value("src_mac")) {
 							dev = &snap.Devices[i]
 						}
+					}
+					if src == "" {
+						src = id.value("src_mac")
 					}
 					if dev == nil {
 						t.Errorf("%s: no device for %s, which sent %s", id.value("kind"), src, id.value("kind"))

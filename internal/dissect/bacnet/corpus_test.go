@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,9 +95,8 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 	return out
 }
 
-// llcFields are the oracle fields counted over the frames of BACnet over
-// ISO 8802-2 LLC (clause 7, SAP 0x82) in a capture: the pipeline hands
-// only IP flows to this dissector, so those PDUs are not ours to count.
+// llcFields are tshark's counts of the oracle fields over the frames of
+// BACnet over ISO 8802-2 LLC (clause 7, SAP 0x82) in a capture.
 func llcFields(t *testing.T, capture string) map[string]map[string]int {
 	t.Helper()
 	tshark := testenv.Program(t, "tshark", "tshark")
@@ -169,14 +169,18 @@ func TestCorpus(t *testing.T) {
 			for f, m := range o.Protocols["bacnet"].Fields {
 				want[f] = maps.Clone(m)
 			}
-			// BACnet over LLC (clause 7) is not BACnet/IP: tshark counts
-			// it in the same fields; take those PDUs away.
-			for f, m := range llcFields(t, caps[0]) {
-				for v, n := range m {
-					want[f][v] -= n
-					if want[f][v] == 0 {
-						delete(want[f], v)
-					}
+			// BACnet over LLC (clause 7) is counted by tshark in the same
+			// fields; its frames alone must match too.
+			var llcOps []*dissect.Operation
+			for _, op := range ops {
+				if op.Transport == "ethernet" {
+					llcOps = append(llcOps, op)
+				}
+			}
+			gotLLC, wantLLC := tsharkCounts(llcOps), llcFields(t, caps[0])
+			for _, f := range comparedFields {
+				if !maps.Equal(gotLLC[f], wantLLC[f]) {
+					t.Errorf("llc %s: got %s, tshark %s", f, fmtMap(gotLLC[f]), fmtMap(wantLLC[f]))
 				}
 			}
 			if k, ok := knownDifferences[name]; ok {
@@ -235,19 +239,19 @@ func checkObjectTypes(t *testing.T, ops []*dissect.Operation, want map[string]in
 
 // checkIAm compares the oracle's i_am records (sender, device instance,
 // vendor id, routed source network and address, number of frames) with
-// our I-Am operations exactly. Records whose sender has no IP address are
-// BACnet over LLC and not ours. The sender's MAC address is not compared:
-// an operation's endpoints carry the MAC addresses of the flow's first
-// packet, and a broadcast flow's first packet may come from the other
-// side.
+// our I-Am operations exactly. A record whose sender has no IP address is
+// BACnet over LLC and is matched by the sender's MAC address. For
+// BACnet/IP the sender's MAC address is not compared: an operation's
+// endpoints carry the MAC addresses of the flow's first packet, and a
+// broadcast flow's first packet may come from the other side.
 func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) {
 	t.Helper()
-	key := func(ip, typ, inst, vendor, snet, sadr string) string {
-		return fmt.Sprintf("ip=%s object=%s:%s vendor=%s snet=%s sadr=%s", ip, typ, inst, vendor, snet, sadr)
+	key := func(sender, typ, inst, vendor, snet, sadr string) string {
+		return fmt.Sprintf("%s object=%s:%s vendor=%s snet=%s sadr=%s", sender, typ, inst, vendor, snet, sadr)
 	}
 	want := map[string]int{}
 	for _, r := range records {
-		if r["kind"] != "i_am" || r["src_ip"] == "" {
+		if r["kind"] != "i_am" {
 			continue
 		}
 		s := func(k string) string {
@@ -256,8 +260,12 @@ func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) 
 			}
 			return ""
 		}
+		sender := "ip=" + s("src_ip")
+		if s("src_ip") == "" {
+			sender = "mac=" + s("src_mac")
+		}
 		sadr := s("sadr_eth") + s("sadr_mstp")
-		want[key(s("src_ip"), s("object_type"), s("instance"), s("vendor_id"), s("snet"), sadr)] += int(r["frames"].(float64))
+		want[key(sender, s("object_type"), s("instance"), s("vendor_id"), s("snet"), sadr)] += int(r["frames"].(float64))
 	}
 	got := map[string]int{}
 	for _, op := range ops {
@@ -286,7 +294,11 @@ func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) 
 		if len(op.Targets) > 0 {
 			typ = strconv.Itoa(indexOf(objectTypeNames[:], op.Targets[0].Kind))
 		}
-		got[key(op.Server.IP.String(), typ, inst, vendor, attr(op, attrSNET), attr(op, attrSADR))]++
+		sender := "ip=" + op.Server.IP.String()
+		if op.Transport == "ethernet" {
+			sender = "mac=" + net.HardwareAddr(op.Server.MAC[:]).String()
+		}
+		got[key(sender, typ, inst, vendor, attr(op, attrSNET), attr(op, attrSADR))]++
 	}
 	if !maps.Equal(got, want) {
 		for _, k := range slices.Sorted(maps.Keys(want)) {

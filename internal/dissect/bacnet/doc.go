@@ -7,6 +7,9 @@
 // services). Identity facts come from I-Am (clause 16.10) and from
 // ReadProperty acks of Device object properties (clause 12.11).
 //
+// BACnet over ISO 8802-2 LLC on Ethernet (clause 7, SAP 0x82) is decoded by
+// FrameDissector from the NPDU on, one operation per frame.
+//
 // Segmented messages (clause 5.2) are recognised and counted, not
 // reassembled.
 package bacnet

@@ -32,6 +32,8 @@ func FuzzSession(f *testing.F) {
 		"810a001d 0108 0003010a 30070c 0c0200000a 194d 3e 7505 00504c4331 3f",
 		"810a0014 0104 0205010e 0c02000001 1e094c1f 810a000d 0100 3c0100040e 0c",
 		"810b0007 018000",
+		"810b0013 " + iAmFrame, // the NPDU alone is a BACnet/Ethernet frame's payload
+		"810b0008 0100 1008",
 	} {
 		f.Add(dissecttest.Hex(f, s))
 	}
@@ -56,5 +58,14 @@ func fuzzBody(t *testing.T, data []byte) {
 			}
 		}
 		s.Close(ctx)
+	}
+	// The frame path: the input as the NPDU of a BACnet/Ethernet frame,
+	// and, for inputs shaped as BVLL messages, the NPDU after the BVLC
+	// header.
+	d := &FrameDissector{}
+	ctx := frameCtx(dissecttest.Discard)
+	d.Dissect(&dissect.Frame{LLC: true, DSAP: SAP, SSAP: SAP, Payload: data}, ctx)
+	if len(data) > bvlcHeaderLen {
+		d.Dissect(&dissect.Frame{LLC: true, DSAP: SAP, SSAP: SAP, Payload: data[bvlcHeaderLen:]}, ctx)
 	}
 }

@@ -59,6 +59,9 @@ type pdu struct {
 	body      []byte
 
 	malformed string
+	// llc is set for an NPDU carried by ISO 8802-2 LLC (clause 7), which
+	// has no BVLC header.
+	llc bool
 	// lengthMismatch is set when the BVLC length differs from the
 	// datagram's.
 	lengthMismatch bool
@@ -117,6 +120,13 @@ func (p *pdu) parse(m []byte) {
 		return
 	}
 	p.npdu = true
+	p.parseNPDU(b)
+}
+
+// parseLLC decodes the NPDU b of a BACnet/Ethernet frame (clause 7), the
+// bytes after the LLC header.
+func (p *pdu) parseLLC(b []byte) {
+	*p = pdu{llc: true, npdu: true}
 	p.parseNPDU(b)
 }
 

@@ -28,6 +28,11 @@ type session struct {
 	resync [2]bool
 	single record // scratch for operations of one PDU
 	p      pdu
+	// llc is set for the session of a BACnet/Ethernet frame (clause 7):
+	// every frame goes ToServer from src to dst, and no request waits for
+	// its response.
+	llc      bool
+	src, dst dissect.MAC
 }
 
 func newSession() *session { return &session{} }
@@ -178,6 +183,11 @@ func (s *session) start(r *record, dir dissect.Direction, ctx *dissect.Context) 
 // packet carries the response and r's packet the request.
 func (s *session) emitRecord(r *record, response bool, ctx *dissect.Context) {
 	op := ctx.Op("bacnet")
+	if s.llc {
+		op.Transport = "ethernet"
+		op.Client = dissect.Endpoint{MAC: s.src}
+		op.Server = dissect.Endpoint{MAC: s.dst}
+	}
 	if r.clientDir == dissect.ToClient {
 		op.Client, op.Server = op.Server, op.Client
 	}
@@ -207,13 +217,19 @@ func (s *session) message(dir dissect.Direction, m []byte, ctx *dissect.Context)
 		s.bvllMessage(dir, p, ctx)
 		return
 	}
+	s.npdu(dir, p, ctx)
+}
+
+// npdu handles a decoded NPDU that carries a network layer message or an
+// APDU.
+func (s *session) npdu(dir dissect.Direction, p *pdu, ctx *dissect.Context) {
 	if p.netMsg {
 		r := &s.single
 		s.start(r, dir, ctx)
 		r.code, r.name, r.class = int(p.msgType), networkMessageName(p.msgType), networkMessageClass(p.msgType)
 		r.request = true
 		r.result.Status = dissect.StatusOK
-		r.attr(attrBVLC, bvlcName(p.function))
+		r.bvlc(attrBVLC, p)
 		r.network(p, false)
 		s.emitRecord(r, false, ctx)
 		return
@@ -280,6 +296,14 @@ func (s *session) bvllMessage(dir dissect.Direction, p *pdu, ctx *dissect.Contex
 	s.emitRecord(r, false, ctx)
 }
 
+// bvlc records the BVLC function of p under key; a PDU of BACnet over LLC
+// has no BVLC header.
+func (r *record) bvlc(key string, p *pdu) {
+	if !p.llc {
+		r.attr(key, bvlcName(p.function))
+	}
+}
+
 // bvllResult records the BVLL response p into r.
 func (s *session) bvllResult(r *record, p *pdu) {
 	if r.request {
@@ -310,6 +334,20 @@ func (s *session) confirmed(dir dissect.Direction, p *pdu, ctx *dissect.Context)
 		} else {
 			r.attr(attrSegmented, "continuation")
 			r.attr(attrSequence, decimal[p.seq])
+		}
+		s.emitRecord(r, false, ctx)
+		return
+	}
+	if s.llc {
+		// Over LLC a request is emitted alone, as the frame carries it.
+		r := &s.single
+		s.start(r, dir, ctx)
+		s.fillRequest(r, p, svc)
+		r.attr(attrInvokeID, decimal[p.invoke])
+		if p.segmented {
+			r.attr(attrSegmented, "request")
+		} else {
+			r.confirmedRequest(p.service, p.body)
 		}
 		s.emitRecord(r, false, ctx)
 		return
@@ -346,7 +384,7 @@ func (s *session) fillRequest(r *record, p *pdu, svc service) {
 	r.invoke, r.function, r.apduType, r.service = p.invoke, p.function, p.apduType, p.service
 	r.code, r.name, r.class = int(p.service), svc.name, svc.class
 	r.request = true
-	r.attr(attrBVLC, bvlcName(p.function))
+	r.bvlc(attrBVLC, p)
 	r.attr(attrAPDU, apduName(p.apduType))
 	r.network(p, false)
 }
@@ -411,12 +449,12 @@ func (s *session) response(dir dissect.Direction, p *pdu, ctx *dissect.Context) 
 		} else {
 			r.name = apduName(p.apduType)
 		}
-		r.attr(attrBVLC, bvlcName(p.function))
+		r.bvlc(attrBVLC, p)
 		r.attr(attrAPDU, apduName(p.apduType))
 		r.attr(attrInvokeID, decimal[p.invoke])
 		r.network(p, false)
 	} else {
-		r.attr(attrRespBVLC, bvlcName(p.function))
+		r.bvlc(attrRespBVLC, p)
 		r.attr(attrRespAPDU, apduName(p.apduType))
 		r.network(p, true)
 	}
@@ -468,7 +506,7 @@ func (s *session) segmentAck(dir dissect.Direction, p *pdu, ctx *dissect.Context
 	} else {
 		r.request = true
 	}
-	r.attr(attrBVLC, bvlcName(p.function))
+	r.bvlc(attrBVLC, p)
 	r.attr(attrAPDU, apduName(p.apduType))
 	r.attr(attrInvokeID, decimal[p.invoke])
 	r.attr(attrSequence, decimal[p.seq])
