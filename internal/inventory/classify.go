@@ -134,6 +134,14 @@ func classify(s *Snapshot) {
 			d.Type = TypeNetwork
 			d.Evidence = append(d.Evidence, "forwards traffic for other hosts (its MAC carries IP addresses other MACs own or many IPs)")
 			continue
+		case strings.HasPrefix(d.Address, "bacnet:"):
+			// A BACnet device on a network behind a router (MS/TP,
+			// ARCNET, another B/IP or Ethernet segment) that answers
+			// with a Device object: a building-automation (DDC) field
+			// controller, level 1 like a PLC.
+			d.Type = TypePLC
+			d.Evidence = append(d.Evidence, bacnetEvidence(s, d))
+			continue
 		}
 		for _, f := range d.Facts {
 			if f.Key != dissect.FactDeviceType && f.Key != dissect.FactProduct && f.Key != dissect.FactModel {
@@ -186,6 +194,9 @@ func classify(s *Snapshot) {
 		return cs[id]
 	}
 	for _, c := range s.Connections {
+		if c.Relation != "" {
+			continue
+		}
 		st := get(c.Client)
 		if c.PacketsFr == 0 || c.Requests == 0 {
 			st.unanswered++
@@ -343,6 +354,27 @@ func classify(s *Snapshot) {
 			d.Purdue = *d.ov.Purdue
 		}
 	}
+}
+
+// bacnetEvidence says why a routed BACnet device is a field controller:
+// "BACnet device 10 on network 3 (MAC 10) behind router 192.168.0.24".
+func bacnetEvidence(s *Snapshot, d *Device) string {
+	rest := strings.TrimPrefix(d.Address, "bacnet:")
+	network, mac, _ := strings.Cut(rest, ":")
+	ev := "BACnet device"
+	for _, f := range d.Facts {
+		if f.Key == dissect.FactAddress && f.Best {
+			if n, ok := strings.CutPrefix(f.Value, "device:"); ok {
+				ev += " " + n
+			}
+			break
+		}
+	}
+	ev += " on network " + network + " (MAC " + mac + ")"
+	if r := s.Device(d.RoutedBy); r != nil {
+		ev += " behind router " + r.label()
+	}
+	return ev
 }
 
 // targets summarises the devices a client talks to: "3 PLCs", "1 RTU".

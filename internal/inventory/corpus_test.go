@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,9 +91,7 @@ func expectations(proto string, id identity) []expectation {
 		}
 	case "i_am":
 		// A routed I-Am (SNET present) describes a device behind a BACnet
-		// router, which the inventory does not represent as a device of
-		// its own: its facts are compared on the router's device, the
-		// frame's sender, which then holds several device instances.
+		// router: its facts are compared on that device (routedDevice).
 		add(id.value("vendor_id"), false, dissect.FactVendorID)
 		add("device:"+id.value("instance"), false, dissect.FactAddress)
 	case "szl_0x001c_component_identification":
@@ -115,7 +114,9 @@ func digits(s string) []int {
 // TestCorpusIdentities runs every corpus case whose oracle holds ENIP,
 // Modbus, S7 or BACnet identity records through the pipeline into an
 // inventory and checks that the device sending each record (by tshark's
-// src_ip, else its src_mac) carries the identity tshark decoded. A protocol whose dissector is not
+// src_ip, else its src_mac) carries the identity tshark decoded; a routed
+// BACnet record (snet) must be on the device behind that sender at snet
+// and sadr_mstp or sadr_eth, not on the sender. A protocol whose dissector is not
 // registered yet is skipped.
 func TestCorpusIdentities(t *testing.T) {
 	dir := testenv.Corpus(t)
@@ -165,6 +166,27 @@ func TestCorpusIdentities(t *testing.T) {
 						t.Errorf("%s: no device for %s, which sent %s", id.value("kind"), src, id.value("kind"))
 						continue
 					}
+					if snet := id.value("snet"); snet != "" {
+						sadr := id.value("sadr_mstp") + id.value("sadr_eth")
+						r := routedDevice(snap, dev.ID, snet, sadr)
+						if r == nil {
+							t.Errorf("%s %s: no device at network %s MAC %s behind device %d", src, id.value("kind"), snet, sadr, dev.ID)
+							continue
+						}
+						// The sender only forwards: unless it also says it is
+						// that device instance itself, it must not hold it.
+						own := slices.ContainsFunc(ids, func(o identity) bool {
+							return o.value("snet") == "" && o.value("src_ip") == id.value("src_ip") &&
+								o.value("src_mac") == id.value("src_mac") && o.value("instance") == id.value("instance")
+						})
+						if !own && slices.ContainsFunc(dev.Facts, func(f Fact) bool {
+							return f.Key == dissect.FactAddress && f.Value == "device:"+id.value("instance")
+						}) {
+							t.Errorf("%s: routed device:%s is on the router's device", src, id.value("instance"))
+						}
+						src = fmt.Sprintf("network %s MAC %s via %s", snet, sadr, src)
+						dev = r
+					}
 					for _, e := range expectations(proto, id) {
 						ok := slices.ContainsFunc(dev.Facts, func(f Fact) bool {
 							if !slices.Contains(e.keys, f.Key) {
@@ -183,6 +205,19 @@ func TestCorpusIdentities(t *testing.T) {
 			})
 		}
 	}
+}
+
+// routedDevice returns the device at BACnet network snet, MAC address sadr
+// (hex octets, or decimal for a one-octet MS/TP address, compared without
+// regard to case), whose messages router forwards.
+func routedDevice(s *Snapshot, router DeviceID, snet, sadr string) *Device {
+	for i := range s.Devices {
+		d := &s.Devices[i]
+		if d.RoutedBy == router && strings.EqualFold(d.Address, "bacnet:"+snet+":"+sadr) {
+			return d
+		}
+	}
+	return nil
 }
 
 // inventoryOf runs a corpus case's capture into a fresh inventory.

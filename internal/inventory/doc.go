@@ -14,6 +14,16 @@
 // 0.0.0.0, broadcast IPs, addresses that never sent anything and the
 // sensor's own addresses never become devices.
 //
+// A BACnet router forwards the messages of devices on BACnet networks the
+// sensor does not see (MS/TP, ARCNET, other B/IP or Ethernet segments),
+// naming their origin in the NPDU (SNET, SADR). The identity such a
+// message carries (I-Am, ReadProperty of the Device object) makes a device
+// of its own, keyed by the router's device, the network number and the MAC
+// address on that network (Device.Address "bacnet:<snet>:<sadr>"), linked
+// to the router by a Connection whose Relation is RelationRoutedBy. The
+// router's MAC (BACnet/Ethernet) and IP (BACnet/IP) lead to one routed
+// device once both are bound to the router's device.
+//
 // Binding decisions are made on a periodic resolution step (Options.Tick of
 // capture time, and Flush), after an address has been seen for
 // Options.Settle, so that the early frames of a capture do not give a

@@ -61,6 +61,9 @@ func (inv *Inventory) bestFacts(d *device) map[string]string {
 	if d.mac != 0 {
 		visit(inv.macs[d.mac-1].facts)
 	}
+	if d.routed != 0 {
+		visit(inv.routed[d.routed-1].facts)
+	}
 	for _, a := range d.addrs {
 		visit(inv.addrs[a-1].facts)
 	}

@@ -88,11 +88,15 @@ func (in *interner) get(s string) sym {
 
 func (in *interner) str(v sym) string { return in.s[v] }
 
-// ref names an endpoint: an IP address record (index+1) or, with refMAC
-// set, a MAC record (index+1). 0 is none.
+// ref names an endpoint: an IP address record (index+1), with refMAC set
+// a MAC record (index+1), with refRouted set a routed device record
+// (index+1). 0 is none.
 type ref uint32
 
-const refMAC ref = 1 << 31
+const (
+	refMAC    ref = 1 << 31
+	refRouted ref = 1 << 30
+)
 
 // fact is one value of one key about an endpoint, from one source.
 type fact struct {
@@ -149,9 +153,28 @@ type macRec struct {
 	svcs        []svc
 }
 
+// routedKey names a device on another BACnet network: the endpoint of the
+// router that forwards its messages, the source network number (SNET) and
+// its MAC address on that network (SADR, as the dissector prints it).
+type routedKey struct {
+	router ref
+	snet   uint16
+	sadr   sym
+}
+
+// routedRec is a device the sensor sees only through a router.
+type routedRec struct {
+	routedKey
+	dev         DeviceID
+	merged      uint32 // record (index+1) this one was folded into, 0 if none
+	first, last int64
+	facts       []fact
+}
+
 // device groups endpoints.
 type device struct {
 	mac       uint32   // MAC record index+1, 0 for a device known by IP
+	routed    uint32   // routed record index+1 for a device behind a router
 	addrs     []uint32 // IP record indexes+1
 	announced bool
 	inactive  bool
@@ -205,6 +228,10 @@ type Inventory struct {
 	edgeIdx map[edgeKey]uint32
 	srcIdx  map[[2]string]sym
 
+	routed      []routedRec
+	routedIdx   map[routedKey]uint32
+	routedDirty bool // a routed record or an address binding changed since mergeRouted
+
 	pairs     map[[3]uint32]struct{} // device pairs and protocol already announced
 	overrides map[string]Override
 
@@ -241,6 +268,7 @@ func New(opts Options) *Inventory {
 	if opts.MaxAddresses <= 0 {
 		opts.MaxAddresses = d.MaxAddresses
 	}
+	opts.MaxAddresses = min(opts.MaxAddresses, int(refRouted-1)) // record indexes stay below the ref flags
 	if opts.MaxConnections <= 0 {
 		opts.MaxConnections = d.MaxConnections
 	}
@@ -251,6 +279,7 @@ func New(opts Options) *Inventory {
 		macIdx:    map[[6]byte]uint32{},
 		edgeIdx:   map[edgeKey]uint32{},
 		srcIdx:    map[[2]string]sym{},
+		routedIdx: map[routedKey]uint32{},
 		pairs:     map[[3]uint32]struct{}{},
 		overrides: map[string]Override{},
 	}
@@ -651,6 +680,24 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 			inv.addService(cli, svc{proto: p, port: op.Server.Port, transport: tr, parsed: parsed, classes: cl}, t)
 		}
 	}
+	if op.Protocol == "bacnet" && len(op.Attrs) > 0 {
+		// A BACnet router forwards the messages of devices on other
+		// BACnet networks: what they say is about them, not the router.
+		var cliFacts, srvFacts bool
+		for i := range op.Identity {
+			if op.Identity[i].Server {
+				srvFacts = true
+			} else {
+				cliFacts = true
+			}
+		}
+		if r := inv.bacnetRouted(op, cli, false, cliFacts, t); r != 0 {
+			cli = r
+		}
+		if r := inv.bacnetRouted(op, srv, true, srvFacts, t); r != 0 {
+			srv = r
+		}
+	}
 	if len(op.Identity) == 0 {
 		return
 	}
@@ -668,9 +715,89 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 	}
 }
 
+// bacnetRouted returns the routed device record of the client (server
+// false) or server side of a BACnet operation whose message from that side
+// came through a router (NPDU SNET/SADR, ANSI/ASHRAE 135 clause 6.2.2),
+// creating it when create is set; 0 when that side sent its message
+// itself. via is the endpoint the message came from, the router.
+func (inv *Inventory) bacnetRouted(op *dissect.Operation, via ref, server, create bool, t int64) ref {
+	if via == 0 || via&refRouted != 0 {
+		return 0
+	}
+	// The request, or the only message, carries "snet"/"sadr"; the
+	// response of a pair carries "response_snet"/"response_sadr".
+	snetKey, sadrKey := "snet", "sadr"
+	switch {
+	case server && op.Request && op.Response:
+		snetKey, sadrKey = "response_snet", "response_sadr"
+	case server && !op.Response, !server && !op.Request:
+		return 0
+	}
+	var snet, sadr string
+	for i := range op.Attrs {
+		switch op.Attrs[i].Key {
+		case snetKey:
+			snet = op.Attrs[i].Value
+		case sadrKey:
+			sadr = op.Attrs[i].Value
+		}
+	}
+	if snet == "" || sadr == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(snet, 10, 16)
+	if err != nil || n == 0 || n == 0xffff {
+		return 0 // not a source network number (clause 6.2.2)
+	}
+	sadr = strings.ToLower(sadr)
+	k := routedKey{router: via, snet: uint16(n)}
+	if k.sadr = inv.names.m[sadr]; k.sadr != 0 {
+		if i, ok := inv.routedIdx[k]; ok {
+			i = inv.canonical(i)
+			rr := &inv.routed[i-1]
+			rr.last = max(rr.last, t)
+			return refRouted | ref(i)
+		}
+	}
+	if !create {
+		return 0
+	}
+	if len(inv.routed) >= inv.opts.MaxAddresses {
+		inv.stats.AddressesDropped++
+		return 0
+	}
+	k.sadr = inv.names.get(sadr)
+	inv.routed = append(inv.routed, routedRec{routedKey: k, first: t, last: t})
+	i := uint32(len(inv.routed))
+	inv.routedIdx[k] = i
+	inv.devs = append(inv.devs, device{routed: i, born: t})
+	inv.routed[i-1].dev = DeviceID(len(inv.devs))
+	inv.routedDirty = true
+	return refRouted | ref(i)
+}
+
+// canonical follows routed record i (index+1) to the record it was folded
+// into.
+func (inv *Inventory) canonical(i uint32) uint32 {
+	for inv.routed[i-1].merged != 0 {
+		i = inv.routed[i-1].merged
+	}
+	return i
+}
+
+// routedAddress returns the address text of routed record i (index+1):
+// "bacnet:<snet>:<sadr>".
+func (inv *Inventory) routedAddress(i uint32) string {
+	rr := &inv.routed[i-1]
+	return "bacnet:" + strconv.Itoa(int(rr.snet)) + ":" + inv.names.str(rr.sadr)
+}
+
 func (inv *Inventory) factsOf(r ref) *[]fact {
 	if r&refMAC != 0 {
 		return &inv.macs[r&^refMAC-1].facts
+	}
+	if r&refRouted != 0 {
+		return &inv.routed[inv.canonical(uint32(r&^refRouted))-1].facts
 	}
 	return &inv.addrs[r-1].facts
 }
@@ -777,6 +904,8 @@ func (inv *Inventory) devOf(r ref) DeviceID {
 		return 0
 	case r&refMAC != 0:
 		return inv.macs[r&^refMAC-1].dev
+	case r&refRouted != 0:
+		return inv.routed[inv.canonical(uint32(r&^refRouted))-1].dev
 	}
 	return inv.addrs[r-1].dev
 }

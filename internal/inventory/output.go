@@ -26,7 +26,15 @@ func WriteTable(w io.Writer, s *Snapshot) error {
 		for _, sv := range d.Serves {
 			serves = append(serves, sv.String())
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, dash(d.MAC), dash(strings.Join(d.IPs, ",")),
+		addrs := strings.Join(d.IPs, ",")
+		if d.Address != "" {
+			// A routed device: its own address and the router it is behind.
+			addrs = d.Address
+			if d.RoutedBy != 0 {
+				addrs += fmt.Sprintf(" via %d", d.RoutedBy)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, dash(d.MAC), dash(addrs),
 			dash(d.Name), dash(d.Vendor), dash(model), dash(d.Firmware), d.Type, purdue, dash(joinNames(serves)), dash(strings.Join(d.Evidence, "; ")))
 	}
 	return tw.Flush()
@@ -71,6 +79,9 @@ type GraphEdge struct {
 	Bytes         uint64   `json:"bytes"`
 	CrossesSubnet bool     `json:"crosses_subnet"`
 	CrossesPurdue bool     `json:"crosses_purdue"`
+	// Relation is the connections' Relation (RelationRoutedBy) for an
+	// edge that is not traffic.
+	Relation string `json:"relation,omitempty"`
 }
 
 // label names a device on the map.
@@ -80,6 +91,8 @@ func (d *Device) label() string {
 		return d.Name
 	case len(d.IPs) > 0:
 		return d.IPs[0]
+	case d.Address != "":
+		return d.Address
 	}
 	return d.MAC
 }
@@ -97,6 +110,10 @@ func (s *Snapshot) Graph() Graph {
 	}
 	idx := map[[2]DeviceID]int{}
 	for _, c := range s.Connections {
+		if c.Relation != "" {
+			g.Edges = append(g.Edges, GraphEdge{From: c.Client, To: c.Server, Protocols: []string{c.Relation}, Relation: c.Relation})
+			continue
+		}
 		k := [2]DeviceID{c.Client, c.Server}
 		i, ok := idx[k]
 		if !ok {
@@ -163,7 +180,10 @@ func WriteDOT(w io.Writer, s *Snapshot) error {
 	}
 	for _, e := range g.Edges {
 		style := ""
-		if e.CrossesPurdue {
+		switch {
+		case e.Relation != "":
+			style = ", style=dashed"
+		case e.CrossesPurdue:
 			style = ", color=red"
 		}
 		fmt.Fprintf(&b, "\td%d -> d%d [label=%s%s];\n", e.From, e.To, quote(strings.Join(e.Protocols, ", ")), style)

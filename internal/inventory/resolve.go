@@ -39,7 +39,59 @@ func (inv *Inventory) tick(force bool) {
 			inv.markAddr(a) // not settled yet: look again next time
 		}
 	}
+	if inv.routedDirty {
+		inv.mergeRouted()
+	}
 	inv.dispatch(force)
+}
+
+// mergeRouted folds together the routed devices seen through two
+// endpoints of one router (its MAC for BACnet/Ethernet and its IP for
+// BACnet/IP) once both endpoints are bound to the router's device.
+func (inv *Inventory) mergeRouted() {
+	inv.routedDirty = false
+	type key struct {
+		router DeviceID
+		snet   uint16
+		sadr   sym
+	}
+	seen := map[key]uint32{}
+	for i := range inv.routed {
+		rr := &inv.routed[i]
+		if rr.merged != 0 {
+			continue
+		}
+		r := inv.devOf(rr.router)
+		if r == 0 {
+			continue
+		}
+		k := key{r, rr.snet, rr.sadr}
+		j, ok := seen[k]
+		if !ok {
+			seen[k] = uint32(i + 1)
+			continue
+		}
+		into := &inv.routed[j-1]
+		rr.merged = j
+		into.first, into.last = min(into.first, rr.first), max(into.last, rr.last)
+		for _, f := range rr.facts {
+			k := slices.IndexFunc(into.facts, func(o fact) bool { return o.key == f.key && o.value == f.value && o.source == f.source })
+			if k < 0 {
+				into.facts = append(into.facts, f)
+				continue
+			}
+			o := &into.facts[k]
+			o.first, o.last = min(o.first, f.first), max(o.last, f.last)
+		}
+		rr.facts = nil
+		od := &inv.devs[rr.dev-1]
+		od.removed = true
+		inv.devs[into.dev-1].born = min(inv.devs[into.dev-1].born, od.born)
+		if od.announced {
+			inv.emit(Event{Type: EventMerged, Time: ts(rr.last), Device: rr.dev, Peer: into.dev,
+				Detail: inv.routedAddress(uint32(i+1)) + " behind " + inv.label(r) + " is " + inv.label(into.dev)})
+		}
+	}
 }
 
 // judgeForwarder decides whether MAC m forwards traffic for others: it
@@ -145,6 +197,7 @@ func (inv *Inventory) resolve(a uint32, force bool) bool {
 		}
 	}
 	ar.dev = dev
+	inv.routedDirty = true
 	nd := &inv.devs[dev-1]
 	nd.addrs = append(nd.addrs, a)
 	if nd.announced && (old == 0 || !inv.devs[old-1].announced) {
@@ -158,6 +211,9 @@ func (inv *Inventory) label(id DeviceID) string {
 	d := &inv.devs[id-1]
 	if d.mac != 0 {
 		return macString(inv.macs[d.mac-1].mac)
+	}
+	if d.routed != 0 {
+		return inv.routedAddress(d.routed)
 	}
 	if len(d.addrs) > 0 {
 		return inv.addrs[d.addrs[0]-1].ip.String()
@@ -177,6 +233,9 @@ func (inv *Inventory) lastSeen(d *device) int64 {
 	if d.mac != 0 {
 		t = inv.macs[d.mac-1].last
 	}
+	if d.routed != 0 {
+		t = inv.routed[d.routed-1].last
+	}
 	for _, a := range d.addrs {
 		t = max(t, inv.addrs[a-1].last)
 	}
@@ -189,8 +248,14 @@ func (inv *Inventory) dispatch(force bool) {
 	fresh := map[DeviceID]bool{}
 	for i := range inv.devs {
 		d := &inv.devs[i]
-		if d.announced || d.removed || (d.mac == 0 && len(d.addrs) == 0) {
+		if d.announced || d.removed || d.empty() {
 			continue
+		}
+		var router DeviceID
+		if d.routed != 0 {
+			if router = inv.devOf(inv.routed[d.routed-1].router); router == 0 && !force {
+				continue // wait for its router's device, so the event names it
+			}
 		}
 		if d.mac != 0 && len(d.addrs) == 0 && inv.now-d.born < int64(inv.opts.Settle) && !force {
 			continue // wait for its IP, so the event names it
@@ -203,20 +268,29 @@ func (inv *Inventory) dispatch(force bool) {
 			for _, a := range d.addrs {
 				detail += " " + inv.addrs[a-1].ip.String()
 			}
+		}
+		if d.routed != 0 && router != 0 {
+			detail += " behind router " + inv.label(router)
+		}
+		if d.mac != 0 || d.routed != 0 {
 			if v := inv.vendorOf(d); v != "" {
 				detail += " (" + v + ")"
 			}
 		}
-		inv.emit(Event{Type: EventNewDevice, Time: time.Unix(0, d.born).UTC(), Device: id, Detail: detail})
+		inv.emit(Event{Type: EventNewDevice, Time: time.Unix(0, d.born).UTC(), Device: id, Peer: router, Detail: detail})
 	}
 	keep := inv.pend[:0]
 	for _, p := range inv.pend {
 		id := inv.devOf(p.who)
 		if id == 0 {
-			if p.who&refMAC == 0 && inv.addrs[p.who-1].first == 0 {
+			if p.who&(refMAC|refRouted) == 0 && inv.addrs[p.who-1].first == 0 {
 				continue // an address that never sent: no device to tell about
 			}
 			keep = append(keep, p)
+			continue
+		}
+		if p.who&refRouted != 0 && !inv.devs[id-1].announced {
+			keep = append(keep, p) // its device waits for its router
 			continue
 		}
 		if fresh[id] || inv.devs[id-1].removed {
@@ -274,6 +348,9 @@ func (inv *Inventory) dispatch(force bool) {
 		}
 	}
 }
+
+// empty reports whether a device has no endpoint left.
+func (d *device) empty() bool { return d.mac == 0 && d.routed == 0 && len(d.addrs) == 0 }
 
 // exchanged reports whether a connection carried data both ways (a
 // port that only answered a SYN serves nothing yet) or a dissector parsed

@@ -41,9 +41,17 @@ func (s Service) String() string {
 
 // Device is one device as the inventory knows it at snapshot time.
 type Device struct {
-	ID       DeviceID `json:"id"`
-	MAC      string   `json:"mac,omitempty"`
-	IPs      []string `json:"ips,omitempty"`
+	ID  DeviceID `json:"id"`
+	MAC string   `json:"mac,omitempty"`
+	IPs []string `json:"ips,omitempty"`
+	// Address is the address of a device the sensor sees only through a
+	// router, on a network of its own protocol: "bacnet:<network>:<mac>"
+	// for a device behind a BACnet router (network number and MAC address
+	// on that network as the router's NPDU gives them, SNET and SADR).
+	Address string `json:"address,omitempty"`
+	// RoutedBy is the router that forwards the messages of a device known
+	// by Address, 0 when not yet known.
+	RoutedBy DeviceID `json:"routed_by,omitempty"`
 	Name     string   `json:"name,omitempty"`  // override, else best host name
 	Names    []string `json:"names,omitempty"` // every host name seen
 	Vendor   string   `json:"vendor,omitempty"`
@@ -74,10 +82,15 @@ type Device struct {
 	ov      Override
 }
 
-// Connection is the traffic from one device to another's server port.
+// Connection is the traffic from one device to another's server port, or,
+// with Relation set, a link that is not traffic of its own.
 type Connection struct {
-	Client    DeviceID  `json:"client"`
-	Server    DeviceID  `json:"server"`
+	Client DeviceID `json:"client"`
+	Server DeviceID `json:"server"`
+	// Relation is RelationRoutedBy for the link from a device known by
+	// Address (Client) to the router that forwards its messages (Server);
+	// "" for traffic.
+	Relation  string    `json:"relation,omitempty"`
 	Protocol  string    `json:"protocol"`
 	Transport string    `json:"transport"`
 	Port      uint16    `json:"port,omitempty"`
@@ -98,6 +111,9 @@ type Connection struct {
 	CrossesSubnet bool    `json:"crosses_subnet"`
 	CrossesPurdue bool    `json:"crosses_purdue"`
 }
+
+// RelationRoutedBy is the Relation of a device's link to its router.
+const RelationRoutedBy = "routed_by"
 
 // Snapshot is the inventory at one moment.
 type Snapshot struct {
@@ -124,9 +140,9 @@ type Override struct {
 	Authorized *bool  `json:"authorized,omitempty"`
 }
 
-// SetOverride sets the override of the device with the given MAC or IP
-// address ("00:1b:1b:6e:42:a9", "10.10.2.11"), whether or not it has been
-// seen yet.
+// SetOverride sets the override of the device with the given MAC, IP or
+// routed address ("00:1b:1b:6e:42:a9", "10.10.2.11", "bacnet:3:10"),
+// whether or not it has been seen yet.
 func (inv *Inventory) SetOverride(addr string, o Override) error {
 	k, err := overrideKey(addr)
 	if err != nil {
@@ -148,6 +164,11 @@ func overrideKey(addr string) (string, error) {
 	}
 	if a, err := netip.ParseAddr(addr); err == nil {
 		return a.String(), nil
+	}
+	if rest, ok := strings.CutPrefix(addr, "bacnet:"); ok {
+		if n, mac, ok := strings.Cut(rest, ":"); ok && n != "" && mac != "" && strings.Trim(n, "0123456789") == "" {
+			return strings.ToLower(addr), nil
+		}
 	}
 	return "", fmt.Errorf("inventory: %q is neither a MAC nor an IP address", addr)
 }
@@ -208,10 +229,19 @@ func (inv *Inventory) Snapshot() *Snapshot {
 	defer func() { inv.used = nil }()
 	for i := range inv.devs {
 		d := &inv.devs[i]
-		if d.removed || d.mac == 0 && len(d.addrs) == 0 {
+		if d.removed || d.empty() {
 			continue
 		}
 		s.Devices = append(s.Devices, inv.deviceView(DeviceID(i+1), d))
+	}
+	for i := range inv.routed {
+		rr := &inv.routed[i]
+		r := inv.devOf(rr.router)
+		if r == 0 || inv.devs[r-1].removed || inv.devs[rr.dev-1].removed {
+			continue
+		}
+		s.Connections = append(s.Connections, Connection{Client: rr.dev, Server: r, Relation: RelationRoutedBy,
+			Protocol: "bacnet", First: ts(rr.first), Last: ts(rr.last)})
 	}
 	type ck struct {
 		c, s  DeviceID
@@ -265,11 +295,17 @@ func (inv *Inventory) Snapshot() *Snapshot {
 		if a.Port != b.Port {
 			return a.Port < b.Port
 		}
+		if a.Relation != b.Relation {
+			return a.Relation < b.Relation
+		}
 		return a.Protocol < b.Protocol
 	})
 	classify(s)
 	for i := range s.Connections {
 		c := &s.Connections[i]
+		if c.Relation != "" {
+			continue // not traffic: crosses no boundary of its own
+		}
 		a, b := s.Device(c.Client), s.Device(c.Server)
 		c.CrossesSubnet = len(a.subnets) > 0 && len(b.subnets) > 0 && !slices.ContainsFunc(a.subnets, func(p netip.Prefix) bool { return slices.Contains(b.subnets, p) })
 		c.CrossesPurdue = a.Purdue >= 0 && b.Purdue >= 0 && a.Purdue != b.Purdue
@@ -306,6 +342,13 @@ func (inv *Inventory) deviceView(id DeviceID, d *device) Device {
 		v.PacketsRx += uint64(m.pkts[1])
 		v.BytesTx += m.bytes[0]
 		v.BytesRx += m.bytes[1]
+	}
+	if d.routed != 0 {
+		rr := &inv.routed[d.routed-1]
+		v.Address = inv.routedAddress(d.routed)
+		v.RoutedBy = inv.devOf(rr.router)
+		facts = append(facts, rr.facts...)
+		see(rr.first, rr.last)
 	}
 	addrs := slices.Clone(d.addrs)
 	slices.SortFunc(addrs, func(a, b uint32) int { return inv.addrs[a-1].ip.Compare(inv.addrs[b-1].ip) })
@@ -374,8 +417,14 @@ func (inv *Inventory) deviceView(id DeviceID, d *device) Device {
 	return v
 }
 
-// override returns the override set for a device's MAC or one of its IPs.
+// override returns the override set for a device's MAC, one of its IPs or
+// its routed address.
 func (inv *Inventory) override(v *Device) (Override, bool) {
+	if v.Address != "" {
+		if o, ok := inv.overrides[v.Address]; ok {
+			return o, true
+		}
+	}
 	if v.MAC != "" {
 		if o, ok := inv.overrides[v.MAC]; ok {
 			return o, true
