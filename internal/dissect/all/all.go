@@ -11,6 +11,8 @@ import (
 	_ "github.com/otwatch/otwatch/internal/dissect/dnp3"     // register dnp3 (TCP and UDP)
 	_ "github.com/otwatch/otwatch/internal/dissect/dns"      // register dns, mdns and llmnr
 	_ "github.com/otwatch/otwatch/internal/dissect/enip"     // register enip (EtherNet/IP + CIP)
+	_ "github.com/otwatch/otwatch/internal/dissect/ftp"      // register ftp
+	_ "github.com/otwatch/otwatch/internal/dissect/http"     // register http
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
 	_ "github.com/otwatch/otwatch/internal/dissect/lldp"     // register lldp
 	_ "github.com/otwatch/otwatch/internal/dissect/modbus"   // register modbus (Modbus/TCP)
@@ -18,6 +20,12 @@ import (
 	_ "github.com/otwatch/otwatch/internal/dissect/netbios"  // register netbios (name and datagram service)
 	_ "github.com/otwatch/otwatch/internal/dissect/opcua"    // register opcua (OPC UA binary)
 	_ "github.com/otwatch/otwatch/internal/dissect/profinet" // register profinet (DCP, RT, alarms, PN-IO CM)
+	_ "github.com/otwatch/otwatch/internal/dissect/rdp"      // register rdp
 	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
+	_ "github.com/otwatch/otwatch/internal/dissect/smb"      // register smb (SMB1, SMB2/3, NTLMSSP)
 	_ "github.com/otwatch/otwatch/internal/dissect/snmp"     // register snmp (v1/v2c, v3 recognised)
+	_ "github.com/otwatch/otwatch/internal/dissect/ssh"      // register ssh
+	_ "github.com/otwatch/otwatch/internal/dissect/telnet"   // register telnet
+	_ "github.com/otwatch/otwatch/internal/dissect/tls"      // register tls (handshake: SNI, certificate)
+	_ "github.com/otwatch/otwatch/internal/dissect/vnc"      // register vnc (RFB)
 )
