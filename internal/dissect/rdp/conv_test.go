@@ -1,25 +1,14 @@
 package rdp
 
 import (
-	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-
-	"github.com/otwatch/otwatch/internal/capture"
-	"github.com/otwatch/otwatch/internal/testenv"
+	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// conversation is one TCP connection written into a test capture: the
-// three-way handshake, the messages in order (each cut into segments of
-// at most mss bytes) and the closing FIN exchange.
+// conversation is one TCP connection written into a test capture by
+// dissecttest.WriteTCP.
 type conversation struct {
 	client, server netip.AddrPort
 	msgs           []message
@@ -35,117 +24,21 @@ type message struct {
 func c2s(s string) message { return message{true, s} }
 func s2c(s string) message { return message{false, s} }
 
-var captureStart = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
-
-// writeCapture writes the conversations, one after the other, into a pcap
-// file in a temporary directory and returns its path.
+// writeCapture writes the conversations into a pcap in a temporary
+// directory and returns its path.
 func writeCapture(t testing.TB, convs ...conversation) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "conversation.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := capture.NewWriter(f, layers.LinkTypeEthernet, 0)
-	ts := captureStart
-	for _, c := range convs {
-		seq := [2]uint32{1000, 50000}
-		send := func(toServer bool, flags string, payload []byte) {
-			t.Helper()
-			src, dst := c.client, c.server
-			smac, dmac := net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0x80, 0xf4, 0, 0, 2}
-			i := 0
-			if !toServer {
-				src, dst, smac, dmac, i = dst, src, dmac, smac, 1
-			}
-			e := &layers.Ethernet{SrcMAC: smac, DstMAC: dmac, EthernetType: layers.EthernetTypeIPv4}
-			ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP,
-				SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
-			tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
-				Seq: seq[i], Ack: seq[1-i], Window: 65535}
-			tcp.SYN = strings.Contains(flags, "S")
-			tcp.ACK = strings.Contains(flags, "A")
-			tcp.FIN = strings.Contains(flags, "F")
-			tcp.PSH = len(payload) > 0
-			if tcp.SYN && !tcp.ACK {
-				tcp.Ack = 0
-			}
-			if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
-				t.Fatal(err)
-			}
-			buf := gopacket.NewSerializeBuffer()
-			if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
-				e, ip, tcp, gopacket.Payload(payload)); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.WritePacket(ts, buf.Bytes(), 0); err != nil {
-				t.Fatal(err)
-			}
-			ts = ts.Add(time.Millisecond)
-			seq[i] += uint32(len(payload))
-			if tcp.SYN || tcp.FIN {
-				seq[i]++
-			}
-		}
-		send(true, "S", nil)
-		send(false, "SA", nil)
-		send(true, "A", nil)
-		mss := c.mss
-		if mss <= 0 {
-			mss = 1400
-		}
+	out := make([]dissecttest.Conversation, len(convs))
+	for i, c := range convs {
+		out[i] = dissecttest.Conversation{Client: c.client, Server: c.server, MSS: c.mss}
 		for _, m := range c.msgs {
-			for d := []byte(m.data); len(d) > 0; {
-				n := min(len(d), mss)
-				send(m.toServer, "A", d[:n])
-				d = d[n:]
-			}
+			out[i].Msgs = append(out[i].Msgs, dissecttest.Message{ToServer: m.toServer, Data: m.data})
 		}
-		send(true, "FA", nil)
-		send(false, "FA", nil)
-		send(true, "A", nil)
-		ts = ts.Add(time.Second)
 	}
-	return path
+	return dissecttest.WriteTCP(t, out...)
 }
 
-// tsharkFields runs tshark over a capture and returns, per frame that has
-// any of the fields, every occurrence of each field.
-func tsharkFields(t testing.TB, path string, extra []string, fields ...string) []map[string][]string {
-	t.Helper()
-	tshark := testenv.Program(t, "tshark", "tshark")
-	args := append([]string{"-n", "-r", path}, extra...)
-	args = append(args, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\x1e")
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	out, err := exec.Command(tshark, args...).Output()
-	if err != nil {
-		t.Fatalf("tshark %v: %v", args, err)
-	}
-	var rows []map[string][]string
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		cols := strings.Split(line, "\x1e")
-		row := map[string][]string{}
-		for i, c := range cols {
-			if i < len(fields) && c != "" {
-				row[fields[i]] = strings.Split(c, "\x1f")
-			}
-		}
-		if len(row) > 0 {
-			rows = append(rows, row)
-		}
-	}
-	return rows
-}
-
-// tsharkValues returns every occurrence of one field over the capture.
-func tsharkValues(t testing.TB, path string, extra []string, field string) []string {
-	t.Helper()
-	var out []string
-	for _, row := range tsharkFields(t, path, extra, field) {
-		out = append(out, row[field]...)
-	}
-	return out
-}
+var (
+	tsharkFields = dissecttest.TsharkFields
+	tsharkValues = dissecttest.TsharkValues
+)
