@@ -86,7 +86,7 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 		return errVersion
 	}
 	var buf [64]byte
-	op.Attrs = append(op.Attrs, dissect.Attr{Key: "ttl", Value: interned.str(strconv.AppendUint(buf[:0], uint64(b[1]), 10))})
+	op.Attrs = append(op.Attrs, dissect.Attr{Key: "ttl", Value: dissect.Intern(strconv.AppendUint(buf[:0], uint64(b[1]), 10))})
 	for b = b[headerLen:]; len(b) > 0; {
 		if len(b) < 4 {
 			return errTLV
@@ -103,31 +103,31 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 			op.Identity = appendFact(op.Identity, dissect.FactHostname, v)
 		case tlvSoftware:
 			if len(v) > 0 {
-				op.Attrs = append(op.Attrs, dissect.Attr{Key: "software_version", Value: interned.str(v)})
+				op.Attrs = append(op.Attrs, dissect.Attr{Key: "software_version", Value: dissect.Intern(v)})
 				op.Identity = appendFact(op.Identity, dissect.FactFirmware, firstLine(v))
 			}
 		case tlvPlatform:
 			op.Identity = appendFact(op.Identity, dissect.FactModel, v)
 		case tlvPortID:
 			if len(v) > 0 {
-				op.Attrs = append(op.Attrs, dissect.Attr{Key: "port_id", Value: interned.str(v)})
+				op.Attrs = append(op.Attrs, dissect.Attr{Key: "port_id", Value: dissect.Intern(v)})
 			}
 		case tlvVTPDomain:
 			if len(v) > 0 {
-				op.Attrs = append(op.Attrs, dissect.Attr{Key: "vtp_domain", Value: interned.str(v)})
+				op.Attrs = append(op.Attrs, dissect.Attr{Key: "vtp_domain", Value: dissect.Intern(v)})
 			}
 		case tlvNativeVLAN:
 			if len(raw) != 2 {
 				return errTLV
 			}
 			op.Attrs = append(op.Attrs, dissect.Attr{Key: "native_vlan",
-				Value: interned.str(strconv.AppendUint(buf[:0], uint64(binary.BigEndian.Uint16(raw)), 10))})
+				Value: dissect.Intern(strconv.AppendUint(buf[:0], uint64(binary.BigEndian.Uint16(raw)), 10))})
 		case tlvCapabilities:
 			if len(raw) != 4 {
 				return errTLV
 			}
 			var cb [200]byte
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: "capabilities", Value: interned.str(appendCaps(cb[:0], binary.BigEndian.Uint32(raw)))})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: "capabilities", Value: dissect.Intern(appendCaps(cb[:0], binary.BigEndian.Uint32(raw)))})
 		case tlvAddresses, tlvMgmtAddress:
 			if err := addresses(raw, op); err != nil {
 				return err
@@ -169,7 +169,7 @@ func addresses(b []byte, op *dissect.Operation) error {
 		default:
 			continue
 		}
-		s := interned.str(a.AppendTo(buf[:0]))
+		s := dissect.Intern(a.AppendTo(buf[:0]))
 		dup := false
 		for _, f := range op.Identity {
 			if f.Key == dissect.FactIP && f.Value == s {
@@ -187,7 +187,7 @@ func appendFact(facts []dissect.Fact, key string, v []byte) []dissect.Fact {
 	if len(v) == 0 {
 		return facts
 	}
-	return append(facts, dissect.Fact{Key: key, Value: interned.str(v)})
+	return append(facts, dissect.Fact{Key: key, Value: dissect.Intern(v)})
 }
 
 // trimNUL drops the NUL padding some implementations put after strings.

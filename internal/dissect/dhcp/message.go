@@ -256,9 +256,9 @@ func (m *message) describe(op *dissect.Operation, dir dissect.Direction) {
 
 	var buf [64]byte
 	if ether {
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "chaddr", Value: interned.str(appendHex(buf[:0], m.chaddr))})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "chaddr", Value: dissect.Intern(appendHex(buf[:0], m.chaddr))})
 	} else if len(m.chaddr) > 0 {
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "chaddr", Value: interned.str(appendHex(buf[:0], m.chaddr))})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "chaddr", Value: dissect.Intern(appendHex(buf[:0], m.chaddr))})
 	}
 	if m.hasRequested {
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: "requested_ip", Value: addrString(m.requested)})
@@ -273,12 +273,12 @@ func (m *message) describe(op *dissect.Operation, dir dissect.Direction) {
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: "server_id", Value: addrString(m.serverID)})
 	}
 	if len(m.hostname) > 0 {
-		h := interned.str(m.hostname)
+		h := dissect.Intern(m.hostname)
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: "hostname", Value: h})
 		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: h})
 	}
 	if len(m.vendorClass) > 0 {
-		v := interned.str(m.vendorClass)
+		v := dissect.Intern(m.vendorClass)
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: "vendor_class", Value: v})
 		if !reply {
 			op.Identity = append(op.Identity, dissect.Fact{Key: "vendor_class", Value: v})
@@ -296,7 +296,7 @@ func (m *message) describe(op *dissect.Operation, dir dissect.Direction) {
 			}
 			p = strconv.AppendUint(p, uint64(c), 10)
 		}
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "param_list", Value: interned.str(p)})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "param_list", Value: dissect.Intern(p)})
 	}
 	if bound {
 		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactIP, Value: addrString(m.yiaddr)})
@@ -312,13 +312,13 @@ func usable(a netip.Addr) bool {
 // addrString returns the dotted form of an IPv4 address.
 func addrString(a [4]byte) string {
 	var buf [16]byte
-	return interned.str(netip.AddrFrom4(a).AppendTo(buf[:0]))
+	return dissect.Intern(netip.AddrFrom4(a).AppendTo(buf[:0]))
 }
 
 // clientIDString formats a client identifier (RFC 2132 section 9.14): a
 // hardware type octet and address as "type:aa:bb:..." in hex.
 func clientIDString(dst, id []byte) string {
-	return interned.str(appendHex(dst, id))
+	return dissect.Intern(appendHex(dst, id))
 }
 
 const hexDigits = "0123456789abcdef"

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+
+	"github.com/otwatch/otwatch/internal/dissect"
 )
 
 // Message layout (RFC 1035 section 4.1).
@@ -179,7 +181,7 @@ func typeName(t uint16) string {
 		return s
 	}
 	var buf [12]byte
-	return interned.str(strconv.AppendUint(append(buf[:0], "TYPE"...), uint64(t), 10))
+	return dissect.Intern(strconv.AppendUint(append(buf[:0], "TYPE"...), uint64(t), 10))
 }
 
 var opcodeNames = [...]string{0: "query", 1: "iquery", 2: "status", 4: "notify", 5: "update", 6: "dso"}

@@ -160,7 +160,7 @@ func (s *session) message(dir dissect.Direction, b []byte, ctx *dissect.Context)
 		t := binary.BigEndian.Uint16(b[next:])
 		off = next + 4
 		if i < maxRecords {
-			n := interned.str(name)
+			n := dissect.Intern(name)
 			if i == 0 {
 				qname, qtype = n, t
 			}
@@ -293,16 +293,16 @@ func (s *session) records(op *dissect.Operation, h *header, b []byte, off int, d
 			if err != nil {
 				return err
 			}
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: "cname", Value: interned.str(target)})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: "cname", Value: dissect.Intern(target)})
 			facts++
 			continue
 		default:
 			continue
 		}
 		var ab [64]byte
-		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(host),
+		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(host),
 			Server: addr == s.flow.Server.IP})
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: interned.str(addr.AppendTo(ab[:0]))})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: dissect.Intern(addr.AppendTo(ab[:0]))})
 		facts++
 	}
 	return nil

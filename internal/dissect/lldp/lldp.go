@@ -128,16 +128,16 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 			if ttl == 0 {
 				op.FunctionName = "shutdown"
 			}
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: "ttl", Value: interned.str(strconv.AppendUint(buf[:0], uint64(ttl), 10))})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: "ttl", Value: dissect.Intern(strconv.AppendUint(buf[:0], uint64(ttl), 10))})
 		case tlvPortDesc:
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: "port_description", Value: interned.str(v)})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: "port_description", Value: dissect.Intern(v)})
 		case tlvSystemName:
 			if n > 0 {
-				op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(v)})
+				op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(v)})
 			}
 		case tlvSystemDesc:
 			if n > 0 {
-				d := interned.str(v)
+				d := dissect.Intern(v)
 				op.Attrs = append(op.Attrs, dissect.Attr{Key: "system_description", Value: d})
 				key := dissect.FactProduct
 				if looksLikeOS(v) {
@@ -151,8 +151,8 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 			}
 			var cb [160]byte
 			op.Attrs = append(op.Attrs,
-				dissect.Attr{Key: "capabilities", Value: interned.str(appendCaps(cb[:0], binary.BigEndian.Uint16(v)))},
-				dissect.Attr{Key: "enabled_capabilities", Value: interned.str(appendCaps(cb[:0], binary.BigEndian.Uint16(v[2:])))})
+				dissect.Attr{Key: "capabilities", Value: dissect.Intern(appendCaps(cb[:0], binary.BigEndian.Uint16(v)))},
+				dissect.Attr{Key: "enabled_capabilities", Value: dissect.Intern(appendCaps(cb[:0], binary.BigEndian.Uint16(v[2:])))})
 		case tlvMgmtAddress:
 			// 8.5.9: address string length (subtype + address), subtype,
 			// address, interface numbering, OID.
@@ -169,7 +169,7 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 			default:
 				continue
 			}
-			s := interned.str(a.AppendTo(buf[:0]))
+			s := dissect.Intern(a.AppendTo(buf[:0]))
 			op.Attrs = append(op.Attrs, dissect.Attr{Key: "management_ip", Value: s})
 			if !a.IsUnspecified() {
 				op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactIP, Value: s})
@@ -184,15 +184,15 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 func idString(dst, id []byte, mac, network bool) string {
 	switch {
 	case mac && len(id) == 6:
-		return interned.str(appendHex(dst, id))
+		return dissect.Intern(appendHex(dst, id))
 	case network && len(id) == 5 && id[0] == afIPv4:
-		return interned.str(netip.AddrFrom4([4]byte(id[1:])).AppendTo(dst))
+		return dissect.Intern(netip.AddrFrom4([4]byte(id[1:])).AppendTo(dst))
 	case network && len(id) == 17 && id[0] == afIPv6:
-		return interned.str(netip.AddrFrom16([16]byte(id[1:])).AppendTo(dst))
+		return dissect.Intern(netip.AddrFrom16([16]byte(id[1:])).AppendTo(dst))
 	case printable(id):
-		return interned.str(id)
+		return dissect.Intern(id)
 	}
-	return interned.str(appendHex(dst, id))
+	return dissect.Intern(appendHex(dst, id))
 }
 
 func printable(b []byte) bool {

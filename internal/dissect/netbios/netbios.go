@@ -222,8 +222,8 @@ func (s *session) addFact(op *dissect.Operation, raw *[16]byte, addr netip.Addr)
 		return
 	}
 	var buf [16]byte
-	op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(h), Server: addr == s.flow.Server.IP})
-	op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: interned.str(addr.AppendTo(buf[:0]))})
+	op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(h), Server: addr == s.flow.Server.IP})
+	op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: dissect.Intern(addr.AppendTo(buf[:0]))})
 }
 
 var opcodeNames = [16]string{0: "query", 5: "registration", 6: "release", 7: "wack", 8: "refresh", 9: "refresh",
@@ -274,7 +274,7 @@ func (s *session) ns(dir dissect.Direction, b []byte, ctx *dissect.Context) {
 		typ := binary.BigEndian.Uint16(b[next:])
 		off = next + 4
 		if i < maxRecords {
-			op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: interned.str(name)})
+			op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: dissect.Intern(name)})
 			op.Attrs = append(op.Attrs, dissect.Attr{Key: "qtype", Value: typeName(typ)})
 		}
 	}
@@ -302,7 +302,7 @@ func (s *session) ns(dir dissect.Direction, b []byte, ctx *dissect.Context) {
 		if i >= maxRecords {
 			continue
 		}
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "nb_name", Value: interned.str(name)})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "nb_name", Value: dissect.Intern(name)})
 		switch typ {
 		case typeNB:
 			// NB_FLAGS (G bit 0x8000, ONT) and NB_ADDRESS, repeated.
@@ -342,12 +342,12 @@ func (s *session) nodeStatus(op *dissect.Operation, rdata []byte, dir dissect.Di
 		switch {
 		case !isGroup && !host:
 			if h := hostnameOf(&raw); h != nil {
-				op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(h), Server: dir == dissect.ToClient})
+				op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(h), Server: dir == dissect.ToClient})
 				host = true
 			}
 		case isGroup && !group:
 			if h := hostnameOf(&raw); h != nil {
-				op.Attrs = append(op.Attrs, dissect.Attr{Key: "workgroup", Value: interned.str(h)})
+				op.Attrs = append(op.Attrs, dissect.Attr{Key: "workgroup", Value: dissect.Intern(h)})
 				group = true
 			}
 		}
@@ -360,7 +360,7 @@ func (s *session) nodeStatus(op *dissect.Operation, rdata []byte, dir dissect.Di
 			}
 			buf[3*i], buf[3*i+1] = hexDigits[c>>4], hexDigits[c&15]
 		}
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "mac", Value: interned.str(buf[:17])})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "mac", Value: dissect.Intern(buf[:17])})
 	}
 }
 
@@ -416,19 +416,19 @@ func (s *session) dgm(dir dissect.Direction, b []byte, ctx *dissect.Context) {
 			s.malformed(fn, err, ctx)
 			return
 		}
-		op.Attrs = append(op.Attrs, dissect.Attr{Key: "source_name", Value: interned.str(name)})
+		op.Attrs = append(op.Attrs, dissect.Attr{Key: "source_name", Value: dissect.Intern(name)})
 		if hostnameOf(&raw) != nil {
 			var buf [16]byte
-			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(hostnameOf(&raw)),
+			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(hostnameOf(&raw)),
 				Server: src == s.flow.Server.IP})
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: interned.str(src.AppendTo(buf[:0]))})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: "ip", Value: dissect.Intern(src.AppendTo(buf[:0]))})
 		}
 		name, _, err = readName(b, next, s.name[:0], &raw)
 		if err != nil {
 			s.malformed(fn, err, ctx)
 			return
 		}
-		op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: interned.str(name)})
+		op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: dissect.Intern(name)})
 	case typ == 0x13:
 		if len(b) < 11 {
 			s.malformed(fn, errDatagram, ctx)
@@ -443,7 +443,7 @@ func (s *session) dgm(dir dissect.Direction, b []byte, ctx *dissect.Context) {
 			s.malformed(fn, err, ctx)
 			return
 		}
-		op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: interned.str(name)})
+		op.Targets = append(op.Targets, dissect.Target{Kind: "netbios_name", Name: dissect.Intern(name)})
 		op.Class = dissect.ClassDiscovery
 		if typ != 0x14 {
 			op.Request, op.Response = false, true

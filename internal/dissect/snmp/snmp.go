@@ -494,7 +494,7 @@ func (s *session) varbinds(list []byte, op *dissect.Operation, values, fromServe
 		if err != nil {
 			return err
 		}
-		oid := interned.str(dotted)
+		oid := dissect.Intern(dotted)
 		if len(op.Targets) < maxTargets {
 			op.Targets = append(op.Targets, dissect.Target{Kind: "oid", Name: oid})
 		}
@@ -507,9 +507,9 @@ func (s *session) varbinds(list []byte, op *dissect.Operation, values, fromServe
 			if looksLikeOS(val) {
 				key = dissect.FactOS
 			}
-			op.Identity = append(op.Identity, dissect.Fact{Key: key, Value: interned.str(trimText(val)), Server: fromServer})
+			op.Identity = append(op.Identity, dissect.Fact{Key: key, Value: dissect.Intern(trimText(val)), Server: fromServer})
 		case oid == oidSysName && tag == tagOctetString && len(val) > 0:
-			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: interned.str(trimText(val)), Server: fromServer})
+			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactHostname, Value: dissect.Intern(trimText(val)), Server: fromServer})
 		case (oid == oidSysObjectID || oid == oidTrapOID) && tag == tagOID:
 			key := "sys_object_id"
 			if oid == oidTrapOID {
@@ -520,7 +520,7 @@ func (s *session) varbinds(list []byte, op *dissect.Operation, values, fromServe
 			if err != nil {
 				return err
 			}
-			op.Attrs = append(op.Attrs, dissect.Attr{Key: key, Value: interned.str(d)})
+			op.Attrs = append(op.Attrs, dissect.Attr{Key: key, Value: dissect.Intern(d)})
 		}
 	}
 	return nil
@@ -537,7 +537,7 @@ func (s *session) trapV1(b []byte, op *dissect.Operation, fromServer bool) error
 	if err != nil {
 		return err
 	}
-	op.Attrs = append(op.Attrs, dissect.Attr{Key: "enterprise", Value: interned.str(d)})
+	op.Attrs = append(op.Attrs, dissect.Attr{Key: "enterprise", Value: dissect.Intern(d)})
 	addr, b, err := expect(b, tagIPAddress)
 	if err != nil {
 		return err
@@ -545,7 +545,7 @@ func (s *session) trapV1(b []byte, op *dissect.Operation, fromServer bool) error
 	if len(addr) == 4 {
 		if a := netip.AddrFrom4([4]byte(addr)); !a.IsUnspecified() {
 			var buf [16]byte
-			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactIP, Value: interned.str(a.AppendTo(buf[:0])), Server: fromServer})
+			op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactIP, Value: dissect.Intern(a.AppendTo(buf[:0])), Server: fromServer})
 		}
 	}
 	g, b, err := expect(b, tagInteger)
