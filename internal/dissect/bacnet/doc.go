@@ -14,4 +14,4 @@
 // reassembled.
 package bacnet
 
-//go:generate go run ./internal/gen -o vendors_gen.go
+//go:generate go run ../internal/vendorgen -registry bacnet -pkg bacnet -what "ASHRAE BACnet vendor identifiers (ANSI/ASHRAE 135, clause 23; the list ASHRAE keeps)" -o vendors_gen.go

@@ -10,4 +10,4 @@
 // parsers return values that point into their input.
 package cip
 
-//go:generate go run ./internal/gen -o vendors_gen.go
+//go:generate go run ../internal/vendorgen -registry cip -pkg cip -what "ODVA vendor ids" -o vendors_gen.go
