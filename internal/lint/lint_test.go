@@ -144,7 +144,7 @@ func TestDissectorsLinked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notDissectors := map[string]bool{"all": true, "dissecttest": true, "service": true, "tpkt": true, "cip": true} // libraries, not dissectors
+	notDissectors := map[string]bool{"all": true, "dissecttest": true, "service": true, "tpkt": true, "cip": true, "internal": true} // libraries and tools, not dissectors
 	for _, e := range entries {
 		if !e.IsDir() || notDissectors[e.Name()] {
 			continue
