@@ -1,118 +1,34 @@
 package snmp
 
 import (
-	"encoding/json"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
-	"github.com/otwatch/otwatch/internal/capture"
-	"github.com/otwatch/otwatch/internal/testenv"
+	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// datagram is one UDP datagram of a test capture.
+// datagram is one UDP datagram of a test capture (dissecttest.WriteUDP).
 type datagram struct {
 	src, dst       netip.AddrPort
 	srcMAC, dstMAC net.HardwareAddr
 	payload        gopacket.SerializableLayer
 }
 
-// writeUDP writes the datagrams as Ethernet/IPv4/UDP frames, one
-// millisecond apart, into a pcap file in a temporary directory.
 func writeUDP(t testing.TB, grams ...datagram) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "udp.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
+	out := make([]dissecttest.Datagram, len(grams))
+	for i, g := range grams {
+		out[i] = dissecttest.Datagram{Src: g.src, Dst: g.dst, SrcMAC: g.srcMAC, DstMAC: g.dstMAC, Payload: g.payload}
 	}
-	defer f.Close()
-	w := capture.NewWriter(f, layers.LinkTypeEthernet, 0)
-	ts := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
-	for _, g := range grams {
-		e := &layers.Ethernet{SrcMAC: g.srcMAC, DstMAC: g.dstMAC, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP,
-			SrcIP: g.src.Addr().AsSlice(), DstIP: g.dst.Addr().AsSlice()}
-		udp := &layers.UDP{SrcPort: layers.UDPPort(g.src.Port()), DstPort: layers.UDPPort(g.dst.Port())}
-		if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
-			t.Fatal(err)
-		}
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
-			e, ip, udp, g.payload); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WritePacket(ts, buf.Bytes(), 0); err != nil {
-			t.Fatal(err)
-		}
-		ts = ts.Add(time.Millisecond)
-	}
-	return path
+	return dissecttest.WriteUDP(t, out...)
 }
 
-// tsharkFields runs tshark over a capture and returns, per frame number
-// matching filter, the values of fields (several occurrences joined by
-// ",").
-func tsharkFields(t testing.TB, path, filter string, fields ...string) map[uint64][]string {
-	t.Helper()
-	bin := testenv.Program(t, "tshark", "tshark")
-	args := []string{"-n", "-r", path, "-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "frame.number"}
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	out, err := exec.Command(bin, args...).Output()
-	if err != nil {
-		t.Fatalf("tshark %v: %v", args, err)
-	}
-	rows := map[uint64][]string{}
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		cols := strings.Split(line, "\t")
-		n, err := strconv.ParseUint(cols[0], 10, 64)
-		if err != nil {
-			t.Fatalf("tshark line %q", line)
-		}
-		rows[n] = append(cols[1:], make([]string, len(fields)+1-len(cols))...)
-	}
-	return rows
-}
-
-// corpusCaptures returns the corpus captures whose tshark protocol
-// hierarchy contains layer (":dhcp").
-func corpusCaptures(t testing.TB, layer string) []string {
-	t.Helper()
-	dir := testenv.Corpus(t)
-	oracles, _ := filepath.Glob(filepath.Join(dir, "*", "*", "oracle.json"))
-	var out []string
-	for _, o := range oracles {
-		var doc struct {
-			Hierarchy map[string][2]int `json:"protocol_hierarchy"`
-		}
-		b, err := os.ReadFile(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", o, err)
-		}
-		for k := range doc.Hierarchy {
-			if strings.Contains(k+":", layer+":") {
-				caps, _ := filepath.Glob(filepath.Join(filepath.Dir(o), "capture.pcap*"))
-				out = append(out, caps...)
-				break
-			}
-		}
-	}
-	return out
-}
+var (
+	corpusDir      = dissecttest.CorpusDir
+	udpPayloads    = dissecttest.UDPPayloads
+	tsharkFields   = dissecttest.TsharkFrames
+	corpusCaptures = dissecttest.CorpusCaptures
+)
