@@ -160,3 +160,49 @@ func CorpusCaptures(t testing.TB, layer string) []string {
 	}
 	return out
 }
+
+// CorpusCase is one corpus capture that tshark says carries a protocol.
+type CorpusCase struct {
+	Name, Capture string
+	TsharkArgs    []string // decode-as arguments tshark needed
+}
+
+// CasesWithTCPLayer returns the corpus cases under dir whose oracle
+// protocol hierarchy has a TCP path through one of layers (tshark's
+// protocol names; NetBIOS session service allowed in between).
+func CasesWithTCPLayer(t testing.TB, dir string, layers ...string) []CorpusCase {
+	t.Helper()
+	oracles, _ := filepath.Glob(filepath.Join(dir, "*", "*", "oracle.json"))
+	var out []CorpusCase
+	for _, o := range oracles {
+		b, err := os.ReadFile(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var oracle struct {
+			Hierarchy  map[string][2]int `json:"protocol_hierarchy"`
+			TsharkArgs []string          `json:"tshark_args"`
+		}
+		if err := json.Unmarshal(b, &oracle); err != nil {
+			t.Fatalf("%s: %v", o, err)
+		}
+		found := false
+		for path := range oracle.Hierarchy {
+			for _, l := range layers {
+				if strings.Contains(path, ":tcp:"+l) || strings.Contains(path, ":tcp:nbss:"+l) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			continue
+		}
+		caps, _ := filepath.Glob(filepath.Join(filepath.Dir(o), "capture.pcap*"))
+		if len(caps) == 0 {
+			continue
+		}
+		rel, _ := filepath.Rel(dir, filepath.Dir(o))
+		out = append(out, CorpusCase{Name: rel, Capture: caps[0], TsharkArgs: oracle.TsharkArgs})
+	}
+	return out
+}
