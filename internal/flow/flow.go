@@ -77,6 +77,7 @@ const (
 	EndIdle    EndReason = iota // idle longer than its timeout
 	EndEvicted                  // table full, the longest-idle flow made room
 	EndFlush                    // the table was flushed (end of input)
+	EndReused                   // a new connection (a SYN) reused a closed flow's addresses and ports
 )
 
 // Flow is one bidirectional flow. Index 0 of the per-direction arrays is
@@ -150,6 +151,7 @@ type Stats struct {
 	Expired uint64 // flows ended by idle timeout
 	Evicted uint64 // flows ended to make room (table full)
 	Flushed uint64 // flows ended by Flush
+	Reused  uint64 // closed TCP flows ended because a new SYN reused their 5-tuple
 }
 
 const chunkBits = 12
@@ -233,6 +235,12 @@ func (t *Table[S]) Update(p *decode.Packet) (*Flow[S], dissect.Direction, bool) 
 	k, srcIsA := MakeKey(proto, vlan, p.SrcIP, p.DstIP, sport, dport)
 	now := p.Timestamp.UnixNano()
 	i, ok := t.index[k]
+	if ok && proto == decode.ProtoTCP && p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK) == decode.TCPFlagSYN &&
+		t.at(i).TCP == TCPClosed {
+		// A client reuses the 5-tuple of a connection that ended: a new flow.
+		t.end(i, EndReused)
+		ok = false
+	}
 	var f *Flow[S]
 	isNew := false
 	if ok {
@@ -386,6 +394,8 @@ func (t *Table[S]) end(i int32, why EndReason) {
 		t.stats.Evicted++
 	case EndFlush:
 		t.stats.Flushed++
+	case EndReused:
+		t.stats.Reused++
 	}
 	if t.OnEnd != nil {
 		t.OnEnd(f, why)

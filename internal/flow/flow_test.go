@@ -188,3 +188,26 @@ func BenchmarkUpdate(b *testing.B) {
 		})
 	}
 }
+
+// TestReusedTuple: a SYN on the 5-tuple of a connection closed by RST (or
+// by FIN both ways) starts a new flow, as clients that reuse a source port
+// do; a SYN retransmitted on an open connection does not.
+func TestReusedTuple(t *testing.T) {
+	tb := New[int](DefaultOptions)
+	var ended []EndReason
+	tb.OnEnd = func(f *Flow[int], why EndReason) { ended = append(ended, why) }
+	f, _, _ := tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, 0))
+	firstID := f.ID // the slot is reused: keep the value, not the pointer
+	tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, time.Millisecond)) // retransmitted SYN
+	if tb.Len() != 1 {
+		t.Fatalf("retransmitted SYN made a new flow")
+	}
+	tb.Update(pkt("10.0.0.2", "10.0.0.1", 80, 1054, decode.TCPFlagRST|decode.TCPFlagACK, 2*time.Millisecond))
+	second, _, isNew := tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, 3*time.Millisecond))
+	if !isNew || second.ID == firstID || second.TCP != TCPSynSent {
+		t.Errorf("SYN after RST: new %v, id %d (first %d), state %v", isNew, second.ID, firstID, second.TCP)
+	}
+	if len(ended) != 1 || ended[0] != EndReused || tb.Stats().Reused != 1 {
+		t.Errorf("ended %v, stats %+v", ended, tb.Stats())
+	}
+}

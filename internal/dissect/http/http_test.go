@@ -282,11 +282,10 @@ func TestCorpus(t *testing.T) {
 				// nine SYNs from the same port with the same initial sequence
 				// number, each reset by the server) tshark shows nine POSTs.
 				// otwatch reports each POST it sees with a malformed
-				// operation for the Content-Length and the header line; the
-				// flow table currently takes every other reused connection
-				// for a continuation of the reset one, so at least five of
-				// the nine are seen.
-				compareRequests(t, c.capture, 5, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE")
+				// operation for the Content-Length and the header line; each
+				// SYN that reuses the reset connection's ports starts a new
+				// flow, so all nine are seen.
+				compareRequests(t, c.capture, 9, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE")
 				return
 			}
 			compareWithTshark(t, c.capture, c.tsharkArgs)
