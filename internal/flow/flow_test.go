@@ -197,8 +197,10 @@ func TestReusedTuple(t *testing.T) {
 	var ended []EndReason
 	tb.OnEnd = func(f *Flow[int], why EndReason) { ended = append(ended, why) }
 	f, _, _ := tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, 0))
-	firstID := f.ID                                                                       // the slot is reused: keep the value, not the pointer
-	tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, time.Millisecond)) // retransmitted SYN
+	// The slot is reused later: keep the id, not the pointer.
+	firstID := f.ID
+	// A retransmitted SYN stays in the flow.
+	tb.Update(pkt("10.0.0.1", "10.0.0.2", 1054, 80, decode.TCPFlagSYN, time.Millisecond))
 	if tb.Len() != 1 {
 		t.Fatalf("retransmitted SYN made a new flow")
 	}
