@@ -211,3 +211,13 @@ func (op *Operation) Clone() *Operation {
 	c.Packets = append([]PacketRef(nil), op.Packets...)
 	return &c
 }
+
+// Attr returns the value of the first attribute called key, or "".
+func (op *Operation) Attr(key string) string {
+	for _, a := range op.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}

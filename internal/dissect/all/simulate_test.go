@@ -112,7 +112,7 @@ func TestSimulatedPlant(t *testing.T) {
 				continue // class 1 I/O is counted per connection, not per packet
 			}
 			cmd, cip := uint16(op.FunctionCode), false
-			switch attr(op, "enip_command") {
+			switch op.Attr("enip_command") {
 			case "send_rr_data":
 				cmd, cip = 0x6f, true
 			case "send_unit_data":
@@ -149,18 +149,9 @@ func protocol(ops []*dissect.Operation, name string) []*dissect.Operation {
 	return out
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // fragments is how many application fragments a DNP3 response took.
 func fragments(op *dissect.Operation) int {
-	if n, err := strconv.Atoi(attr(op, "response_fragments")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(op.Attr("response_fragments")); err == nil && n > 0 {
 		return n
 	}
 	return 1

@@ -66,12 +66,12 @@ func check(t *testing.T, op *dissect.Operation, w want) {
 		t.Errorf("%s: targets %+v, want %+v", w.name, op.Targets, w.targets)
 	}
 	for k, v := range w.attrs {
-		if got := attr(op, k); got != v {
+		if got := op.Attr(k); got != v {
 			t.Errorf("%s: attr %s = %q, want %q", w.name, k, got, v)
 		}
 	}
 	for _, k := range w.noAttrKey {
-		if got := attr(op, k); got != "" {
+		if got := op.Attr(k); got != "" {
 			t.Errorf("%s: attr %s = %q, want none", w.name, k, got)
 		}
 	}

@@ -32,15 +32,6 @@ var comparedFields = []string{
 	"bacapp.error_class", "bacapp.reject_reason", "bacapp.abort_reason",
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func indexOf(names []string, name string) int { return slices.Index(names, name) }
 
 // tsharkCounts counts from our operations what tshark counts per PDU: an
@@ -56,12 +47,12 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 	}
 	for _, op := range ops {
 		for _, k := range []string{attrBVLC, attrRespBVLC} {
-			if v := attr(op, k); v != "" {
+			if v := op.Attr(k); v != "" {
 				add("bvlc.function", fmt.Sprintf("0x%02x", indexOf(bvlcNames[:], v)))
 			}
 		}
 		for _, k := range []string{attrAPDU, attrRespAPDU} {
-			v := attr(op, k)
+			v := op.Attr(k)
 			if v == "" {
 				continue
 			}
@@ -78,17 +69,17 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 				add("bacapp.abort_reason", strconv.Itoa(op.Result.Code))
 			case apduSegmentAck:
 			}
-			if n, _ := strconv.Atoi(attr(op, attrPropErrors)); n > 0 && indexOf(apduNames[:], v) == apduComplexAck {
+			if n, _ := strconv.Atoi(op.Attr(attrPropErrors)); n > 0 && indexOf(apduNames[:], v) == apduComplexAck {
 				// The access errors of a ReadPropertyMultiple ack; each
 				// ack of the corpus has one class for all of them.
-				c := strconv.Itoa(indexOf(errorClassNames[:], attr(op, attrPropErrorClass)))
+				c := strconv.Itoa(indexOf(errorClassNames[:], op.Attr(attrPropErrorClass)))
 				if out["bacapp.error_class"] == nil {
 					out["bacapp.error_class"] = map[string]int{}
 				}
 				out["bacapp.error_class"][c] += n
 			}
 			if t == apduError {
-				add("bacapp.error_class", strconv.Itoa(indexOf(errorClassNames[:], attr(op, attrErrorClass))))
+				add("bacapp.error_class", strconv.Itoa(indexOf(errorClassNames[:], op.Attr(attrErrorClass))))
 			}
 		}
 	}
@@ -298,7 +289,7 @@ func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) 
 		if op.Transport == "ethernet" {
 			sender = "mac=" + net.HardwareAddr(op.Server.MAC[:]).String()
 		}
-		got[key(sender, typ, inst, vendor, attr(op, attrSNET), attr(op, attrSADR))]++
+		got[key(sender, typ, inst, vendor, op.Attr(attrSNET), op.Attr(attrSADR))]++
 	}
 	if !maps.Equal(got, want) {
 		for _, k := range slices.Sorted(maps.Keys(want)) {

@@ -104,7 +104,7 @@ func TestFrameDissector(t *testing.T) {
 				}
 			}
 			for k, v := range tc.attrs {
-				if got := attr(op, k); got != v {
+				if got := op.Attr(k); got != v {
 					t.Errorf("attr %s = %q, want %q", k, got, v)
 				}
 			}

@@ -91,12 +91,12 @@ func checkZeek(t *testing.T, dir string, ops []*dissect.Operation) {
 			if !op.Request || (op.FunctionName != "read_property" && op.FunctionName != "write_property") || len(op.Targets) < 2 {
 				continue
 			}
-			got[fmt.Sprintf("%s invoke %s %s:%d %s", op.FunctionName, attr(op, attrInvokeID),
+			got[fmt.Sprintf("%s invoke %s %s:%d %s", op.FunctionName, op.Attr(attrInvokeID),
 				op.Targets[0].Kind, op.Targets[0].Address, op.Targets[1].Name)]++
 			if op.Response && op.FunctionName == "read_property" && op.Targets[0].Kind == "device" {
 				for _, f := range op.Identity {
 					if p := strings.ReplaceAll(op.Targets[1].Name, "_", "-"); identityProperties[p] == f.Key {
-						got[fmt.Sprintf("device %s invoke %s %s=%s", op.Server.IP, attr(op, attrInvokeID), f.Key, f.Value)]++
+						got[fmt.Sprintf("device %s invoke %s %s=%s", op.Server.IP, op.Attr(attrInvokeID), f.Key, f.Value)]++
 					}
 				}
 			}
@@ -121,16 +121,16 @@ func checkZeek(t *testing.T, dir string, ops []*dissect.Operation) {
 			if op.FunctionName != "device_communication_control" && op.FunctionName != "reinitialize_device" {
 				continue
 			}
-			state := attr(op, attrEnableDisable) + attr(op, attrState)
+			state := op.Attr(attrEnableDisable) + op.Attr(attrState)
 			if op.Request {
-				got[fmt.Sprintf("%s invoke %s request %s", op.FunctionName, attr(op, attrInvokeID), state)]++
+				got[fmt.Sprintf("%s invoke %s request %s", op.FunctionName, op.Attr(attrInvokeID), state)]++
 			}
 			if op.Response {
 				res := "ok"
 				if op.Result.Status == dissect.StatusError {
 					res = "error " + op.Result.Text
 				}
-				got[fmt.Sprintf("%s invoke %s response %s", op.FunctionName, attr(op, attrInvokeID), res)]++
+				got[fmt.Sprintf("%s invoke %s response %s", op.FunctionName, op.Attr(attrInvokeID), res)]++
 			}
 		}
 		compareCounts(t, "bacnet_device_control.log", got, want)

@@ -18,15 +18,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func facts(op *dissect.Operation) string {
 	var parts []string
 	for _, f := range op.Identity {
@@ -91,7 +82,7 @@ func TestDissect(t *testing.T) {
 				t.Errorf("facts %q, want %q", got, tt.facts)
 			}
 			for k, v := range tt.attrs {
-				if got := attr(op, k); got != v {
+				if got := op.Attr(k); got != v {
 					t.Errorf("%s = %q, want %q", k, got, v)
 				}
 			}
@@ -149,7 +140,7 @@ func TestCorpus(t *testing.T) {
 						model = f.Value
 					}
 				}
-				got[fmt.Sprintf("%s|%s|%s|%v", host, model, attr(op, "software_version"), op.Client.MAC)]++
+				got[fmt.Sprintf("%s|%s|%s|%v", host, model, op.Attr("software_version"), op.Client.MAC)]++
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("records\n%v\noracle\n%v", got, want)

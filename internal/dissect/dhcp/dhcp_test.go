@@ -29,15 +29,6 @@ func bootp(t testing.TB, op byte, ciaddr, yiaddr, giaddr, chaddr string, options
 	return append(b, dissecttest.Hex(t, options)...)
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func facts(op *dissect.Operation) string {
 	var parts []string
 	for _, f := range op.Identity {
@@ -157,7 +148,7 @@ func TestMessages(t *testing.T) {
 				t.Errorf("facts %q, want %q", got, tt.facts)
 			}
 			for k, v := range tt.attrs {
-				if got := attr(op, k); got != v {
+				if got := op.Attr(k); got != v {
 					t.Errorf("attr %s = %q, want %q", k, got, v)
 				}
 			}

@@ -26,18 +26,18 @@ func fromOp(op *dissect.Operation) []string {
 	if op.FunctionCode != 0 {
 		code = strconv.Itoa(op.FunctionCode)
 	}
-	yi := attr(op, "yiaddr")
+	yi := op.Attr("yiaddr")
 	if yi == "" {
 		yi = "0.0.0.0"
 	}
-	mac := attr(op, "chaddr")
-	if id := attr(op, "client_id"); len(id) == len("01:00:1b:1b:8a:22:11") && id[:3] == "01:" {
+	mac := op.Attr("chaddr")
+	if id := op.Attr("client_id"); len(id) == len("01:00:1b:1b:8a:22:11") && id[:3] == "01:" {
 		// tshark shows an Ethernet client identifier (RFC 2132 9.14,
 		// type 1) in the same field as chaddr.
 		mac += "," + id[3:]
 	}
-	return []string{code, mac, attr(op, "hostname"), attr(op, "vendor_class"),
-		attr(op, "requested_ip"), attr(op, "server_id"), yi, attr(op, "param_list")}
+	return []string{code, mac, op.Attr("hostname"), op.Attr("vendor_class"),
+		op.Attr("requested_ip"), op.Attr("server_id"), yi, op.Attr("param_list")}
 }
 
 func compareWithTshark(t *testing.T, path string) int {

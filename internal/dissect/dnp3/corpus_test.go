@@ -45,22 +45,13 @@ func captureOf(t *testing.T, dir string) string {
 	return m[0]
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // appCounts counts application function codes and object headers the way
 // tshark's dnp3.al.func and dnp3.al.obj fields do: one per request PDU and
 // one per response PDU seen.
 func appCounts(ops []*dissect.Operation) (funcs, objs map[string]int) {
 	funcs, objs = map[string]int{}, map[string]int{}
 	for _, op := range ops {
-		if attr(op, "layer") != "" || op.FunctionName == "malformed" {
+		if op.Attr("layer") != "" || op.FunctionName == "malformed" {
 			continue
 		}
 		fc := op.FunctionCode
@@ -73,11 +64,11 @@ func appCounts(ops []*dissect.Operation) (funcs, objs map[string]int) {
 			}
 			if op.Response {
 				rf := FuncResponse
-				if attr(op, "response_function") == "authenticate_resp" {
+				if op.Attr("response_function") == "authenticate_resp" {
 					rf = FuncAuthenticateResp
 				}
 				n := 1
-				if v := attr(op, "response_fragments"); v != "" {
+				if v := op.Attr("response_fragments"); v != "" {
 					n, _ = strconv.Atoi(v)
 				}
 				funcs[strconv.Itoa(rf)] += n
@@ -242,12 +233,12 @@ func frames(op *dissect.Operation) []uint64 {
 func linkCounts(ops []*dissect.Operation) (pri, sec map[string]int) {
 	pri, sec = map[string]int{}, map[string]int{}
 	for _, op := range ops {
-		if attr(op, "layer") != "link" || op.FunctionName == "malformed" {
+		if op.Attr("layer") != "link" || op.FunctionName == "malformed" {
 			continue
 		}
 		if op.Request {
 			pri[strconv.Itoa(op.FunctionCode)]++
-			if r := attr(op, "link_response"); r != "" {
+			if r := op.Attr("link_response"); r != "" {
 				sec[strconv.Itoa(secondaryCode(r))]++
 			}
 		} else {
@@ -315,7 +306,7 @@ func TestZeekLog(t *testing.T) {
 			}
 			got := map[string]int{}
 			for _, op := range dissecttest.Operations(t, captureOf(t, dir), "dnp3").Ops {
-				if !op.Request || !op.Response || op.FunctionCode >= 128 || attr(op, "layer") != "" {
+				if !op.Request || !op.Response || op.FunctionCode >= 128 || op.Attr("layer") != "" {
 					continue
 				}
 				iin := 0

@@ -38,15 +38,6 @@ func readOracle(t *testing.T, dir string) oracle {
 	return o
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 var commandCodes = map[string]int{"send_rr_data": CmdSendRRData, "send_unit_data": CmdSendUnitData}
 
 // counts turns operations into tshark's field counts: tshark counts a
@@ -73,16 +64,16 @@ func counts(ops []*dissect.Operation) map[string]map[string]int {
 			continue
 		}
 		pdus := b2i(op.Request) + b2i(op.Response)
-		cmd := attr(op, attrCommand)
+		cmd := op.Attr(attrCommand)
 		if cmd == "" {
 			add("enip.command", fmt.Sprintf("0x%04x", op.FunctionCode), pdus)
 			continue
 		}
-		if attr(op, attrEmbedded) == "" {
+		if op.Attr(attrEmbedded) == "" {
 			add("enip.command", fmt.Sprintf("0x%04x", commandCodes[cmd]), pdus)
 		}
 		add("cip.sc", fmt.Sprintf("0x%02x", op.FunctionCode), pdus)
-		routed := attr(op, attrRouted) != ""
+		routed := op.Attr(attrRouted) != ""
 		if routed {
 			add("cip.sc", "0x52", b2i(op.Request))
 			add("cip.class", "0x06", pdus)
@@ -282,7 +273,7 @@ func TestCorpusIO(t *testing.T) {
 	got := map[string]int{}
 	for _, op := range dissecttest.Operations(t, path, "enip").Ops {
 		if op.FunctionName == "io" {
-			got[attr(op, "connection_id")]++
+			got[op.Attr("connection_id")]++
 		}
 	}
 	if len(want) == 0 || len(got) != len(want) {

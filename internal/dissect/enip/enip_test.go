@@ -121,7 +121,7 @@ func TestRegisterSession(t *testing.T) {
 		step{dissect.ToClient, encap(CmdRegisterSession, 0x12020100, 0, 1, []byte{1, 0, 0, 0})},
 		step{dissect.ToServer, encap(CmdUnRegisterSession, 0x12020100, 0, 0, nil)})
 	if len(ops) != 2 || ops[0].FunctionName != "register_session" || !ops[0].Response ||
-		attr(ops[0], "session") != "0x12020100" || ops[1].FunctionName != "unregister_session" {
+		ops[0].Attr("session") != "0x12020100" || ops[1].FunctionName != "unregister_session" {
 		t.Fatalf("%v", ops)
 	}
 	// Encapsulation status 0x69, unsupported protocol version (table 2-3.3).
@@ -189,15 +189,15 @@ func TestCIPRequests(t *testing.T) {
 			}
 			op := ops[0]
 			if op.FunctionCode != tt.code || op.FunctionName != tt.fn || op.Class != tt.class || op.Result.Status != tt.status ||
-				!op.Request || !op.Response || len(op.Packets) != 2 || attr(op, "enip_command") != "send_rr_data" {
+				!op.Request || !op.Response || len(op.Packets) != 2 || op.Attr("enip_command") != "send_rr_data" {
 				t.Errorf("%+v", *op)
 			}
 			tg, ok := target(op, tt.tkind)
 			if !ok || tg.Name != tt.tname || tg.Address != tt.addr || tg.Count != tt.count {
 				t.Errorf("target %+v in %+v", tg, op.Targets)
 			}
-			if tt.attrKey != "" && attr(op, tt.attrKey) != tt.attrV {
-				t.Errorf("attr %s = %q in %+v", tt.attrKey, attr(op, tt.attrKey), op.Attrs)
+			if tt.attrKey != "" && op.Attr(tt.attrKey) != tt.attrV {
+				t.Errorf("attr %s = %q in %+v", tt.attrKey, op.Attr(tt.attrKey), op.Attrs)
 			}
 		})
 	}
@@ -214,11 +214,11 @@ func TestMultipleServicePacket(t *testing.T) {
 	if len(ops) != 3 {
 		t.Fatalf("%d operations", len(ops))
 	}
-	if ops[0].FunctionName != "multiple_service_packet" || ops[0].Result.Code != 0x1e || attr(ops[0], "embedded_in") != "" {
+	if ops[0].FunctionName != "multiple_service_packet" || ops[0].Result.Code != 0x1e || ops[0].Attr("embedded_in") != "" {
 		t.Errorf("container %+v", *ops[0])
 	}
 	if ops[1].FunctionName != "get_attribute_single" || ops[1].Class != dissect.ClassDiscovery || ops[1].Result.Status != dissect.StatusOK ||
-		attr(ops[1], "embedded_in") != "multiple_service_packet" || !ops[1].Response {
+		ops[1].Attr("embedded_in") != "multiple_service_packet" || !ops[1].Response {
 		t.Errorf("first %+v", *ops[1])
 	}
 	if ops[2].Class != dissect.ClassRead || ops[2].Result.Text != "attribute_not_supported" || ops[2].Targets[0].Name != "tcpip_interface" {
@@ -238,7 +238,7 @@ func TestUnconnectedSendIdentity(t *testing.T) {
 		t.Fatalf("%d operations", len(ops))
 	}
 	op := ops[0]
-	if op.FunctionName != "get_attributes_all" || op.Class != dissect.ClassDiscovery || attr(op, "routed") != "unconnected_send" {
+	if op.FunctionName != "get_attributes_all" || op.Class != dissect.ClassDiscovery || op.Attr("routed") != "unconnected_send" {
 		t.Errorf("%+v", *op)
 	}
 	if tg, ok := target(op, "route_port"); !ok || tg.Address != 1<<8 {
@@ -287,8 +287,8 @@ func TestIO(t *testing.T) {
 		step{dissect.ToClient, dgram(0x000e4003, 1)},
 		step{dissect.ToServer, dgram(0x004b0201, 3)},
 		step{dissect.ToServer, []byte{1}})
-	if len(ops) != 3 || ops[0].FunctionName != "io" || attr(ops[0], "connection_id") != "0x004b0201" ||
-		attr(ops[1], "connection_id") != "0x000e4003" || ops[2].Result.Status != dissect.StatusMalformed {
+	if len(ops) != 3 || ops[0].FunctionName != "io" || ops[0].Attr("connection_id") != "0x004b0201" ||
+		ops[1].Attr("connection_id") != "0x000e4003" || ops[2].Result.Status != dissect.StatusMalformed {
 		t.Fatalf("%v", ops)
 	}
 	if n, ok := s.IOPackets(0x004b0201); !ok || n != 3 {

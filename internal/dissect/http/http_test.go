@@ -36,15 +36,6 @@ func feed(t testing.TB, msgs ...message) []*dissect.Operation {
 	return c.Ops
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func fact(op *dissect.Operation, key string) string {
 	for _, f := range op.Identity {
 		if f.Key == key {
@@ -220,19 +211,19 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string) {
 		}
 		if op.Request {
 			methods = append(methods, strings.ToUpper(op.FunctionName))
-			if h := attr(op, "host"); h != "" {
+			if h := op.Attr("host"); h != "" {
 				hosts = append(hosts, h)
 			}
-			if a := attr(op, "user_agent"); a != "" {
+			if a := op.Attr("user_agent"); a != "" {
 				agents = append(agents, a)
 			}
-			if u := attr(op, "user"); u != "" {
+			if u := op.Attr("user"); u != "" {
 				users = append(users, u)
 			}
 		}
 		if op.Response {
 			codes = append(codes, strconv.Itoa(op.Result.Code))
-			if s := attr(op, "server"); s != "" {
+			if s := op.Attr("server"); s != "" {
 				servers = append(servers, s)
 			}
 		}
@@ -310,7 +301,7 @@ func compareRequests(t *testing.T, path string, min int, tsharkArgs ...string) {
 			continue
 		}
 		n++
-		k := strings.ToUpper(op.FunctionName) + " " + attr(op, "host")
+		k := strings.ToUpper(op.FunctionName) + " " + op.Attr("host")
 		if want[k] == 0 {
 			t.Errorf("request %q not among tshark's %v", k, want)
 		}

@@ -25,15 +25,6 @@ type oracle struct {
 	} `json:"protocols"`
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func causeCode(name string) int {
 	for c := range 64 {
 		if CauseName(uint8(c)) == name {
@@ -70,10 +61,10 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 		out[field][v]++
 	}
 	for _, op := range ops {
-		if op.Result.Status == dissect.StatusMalformed && attr(op, attrLayer) == "apci" {
+		if op.Result.Status == dissect.StatusMalformed && op.Attr(attrLayer) == "apci" {
 			continue
 		}
-		if k := slices.Index(uCodes[:], op.FunctionCode); k >= 0 && attr(op, attrCause) == "" {
+		if k := slices.Index(uCodes[:], op.FunctionCode); k >= 0 && op.Attr(attrCause) == "" {
 			if op.Request {
 				add("iec60870_104.type", "0x00000003")
 				add("iec60870_104.utype", fmt.Sprintf("0x%08x", (uCodes[k]&^3)>>2))
@@ -84,7 +75,7 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 			}
 			continue
 		}
-		cause := attr(op, attrCause)
+		cause := op.Attr(attrCause)
 		if cause == "" {
 			continue
 		}
@@ -99,23 +90,23 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 			add("iec60870_asdu.typeid", strconv.Itoa(tid))
 			add("iec60870_asdu.causetx", strconv.Itoa(cot))
 			add("iec60870_asdu.addr", ca)
-			add("iec60870_asdu.oa", attr(op, attrOrig))
+			add("iec60870_asdu.oa", op.Attr(attrOrig))
 		}
 		cot := causeCode(cause)
 		asdu(op.FunctionCode, cot)
 		if !op.Request {
 			continue
 		}
-		if attr(op, attrConfirm) != "" {
+		if op.Attr(attrConfirm) != "" {
 			asdu(op.FunctionCode, cot+1)
 		}
-		if attr(op, attrTerm) != "" {
+		if op.Attr(attrTerm) != "" {
 			asdu(op.FunctionCode, cotActTerm)
 		}
 		if c := op.Result.Code; c >= cotUnknownTI && c <= cotUnknownIO {
 			asdu(op.FunctionCode, c)
 		}
-		if rt := attr(op, attrRespType); rt != "" {
+		if rt := op.Attr(attrRespType); rt != "" {
 			asdu(typeCode(rt), cotRequest)
 		}
 	}
@@ -243,7 +234,7 @@ func checkIOAs(t *testing.T, capture string, ops []*dissect.Operation) {
 	}
 	checked := 0
 	for _, op := range ops {
-		if attr(op, attrCause) == "" || len(op.Packets) == 0 {
+		if op.Attr(attrCause) == "" || len(op.Packets) == 0 {
 			continue
 		}
 		ref := op.Packets[len(op.Packets)-1]

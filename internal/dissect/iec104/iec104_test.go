@@ -67,7 +67,7 @@ func expect(t *testing.T, ops []*dissect.Operation, wants []want) {
 			t.Errorf("op %d %s: result %v %q, want %v %q", i, w.fn, op.Result.Status, op.Result.Text, w.status, w.text)
 		}
 		for k, v := range w.attrs {
-			if got := attr(op, k); got != v {
+			if got := op.Attr(k); got != v {
 				t.Errorf("op %d %s: attr %s = %q, want %q", i, w.fn, k, got, v)
 			}
 		}

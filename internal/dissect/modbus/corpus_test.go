@@ -53,19 +53,19 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 		if op.Response {
 			pdus++
 		}
-		unit, _ := strconv.Atoi(attr(op, attrUnit))
+		unit, _ := strconv.Atoi(op.Attr(attrUnit))
 		add("mbtcp.unit_id", unit, pdus)
 		add("modbus.func_code", op.FunctionCode, pdus)
-		exception := op.Response && op.Result.Text != umasError && (op.Result.Status == dissect.StatusError || attr(op, attrException) != "")
+		exception := op.Response && op.Result.Text != umasError && (op.Result.Status == dissect.StatusError || op.Attr(attrException) != "")
 		if exception {
 			code := op.Result.Code
 			if code == 0 {
-				code = exceptionCode(attr(op, attrException))
+				code = exceptionCode(op.Attr(attrException))
 			}
 			add("modbus.exception_code", code, 1)
 		}
 		if op.FunctionCode == fcEncapsulated {
-			if mei := attr(op, attrMEIType); mei != "" {
+			if mei := op.Attr(attrMEIType); mei != "" {
 				n := pdus
 				if exception {
 					n--
@@ -75,15 +75,6 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 		}
 	}
 	return out
-}
-
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 func exceptionCode(name string) int {
@@ -206,14 +197,14 @@ func checkIdentities(t *testing.T, ops []*dissect.Operation, want []map[string]a
 					}
 				}
 			} else {
-				v = attr(op, key)
+				v = op.Attr(key)
 			}
 			if v != "" {
 				ids, values = append(ids, strconv.Itoa(id)), append(values, v)
 			}
 		}
 		if len(ids) > 0 {
-			got = append(got, fmt.Sprintf("unit %s objects %v values %q", attr(op, attrUnit), ids, values))
+			got = append(got, fmt.Sprintf("unit %s objects %v values %q", op.Attr(attrUnit), ids, values))
 		}
 	}
 	var exp []string
@@ -297,7 +288,7 @@ func checkZeekDetailed(t *testing.T, path string, ops []*dissect.Operation) {
 		name := zeekFunction(row["func"])
 		found := false
 		for _, op := range ops {
-			if op.FunctionName != name || attr(op, attrUnit) != row["unit"] || !op.Request {
+			if op.FunctionName != name || op.Attr(attrUnit) != row["unit"] || !op.Request {
 				continue
 			}
 			if row["address"] != "-" && (len(op.Targets) == 0 || strconv.Itoa(int(op.Targets[0].Address)) != row["address"]) {

@@ -188,8 +188,8 @@ func TestPairs(t *testing.T) {
 			if got := facts(op); got != tt.facts {
 				t.Errorf("identity %q, want %q", got, tt.facts)
 			}
-			if attr(op, attrUnit) != "1" {
-				t.Errorf("unit_id %q, want 1", attr(op, attrUnit))
+			if op.Attr(attrUnit) != "1" {
+				t.Errorf("unit_id %q, want 1", op.Attr(attrUnit))
 			}
 		})
 	}
@@ -221,8 +221,8 @@ func TestUMAS(t *testing.T) {
 				t.Fatalf("%d operations, error %v", len(ops), err)
 			}
 			op := ops[0]
-			if op.FunctionCode != 90 || op.FunctionName != "umas" || op.Class != tt.class || attr(op, attrUMAS) != tt.umas || op.Result.Status != tt.status {
-				t.Errorf("got %d %s %s %s %v, want umas %s %s %v", op.FunctionCode, op.FunctionName, op.Class, attr(op, attrUMAS), op.Result.Status, tt.class, tt.umas, tt.status)
+			if op.FunctionCode != 90 || op.FunctionName != "umas" || op.Class != tt.class || op.Attr(attrUMAS) != tt.umas || op.Result.Status != tt.status {
+				t.Errorf("got %d %s %s %s %v, want umas %s %s %v", op.FunctionCode, op.FunctionName, op.Class, op.Attr(attrUMAS), op.Result.Status, tt.class, tt.umas, tt.status)
 			}
 		})
 	}
@@ -297,7 +297,7 @@ func TestMalformed(t *testing.T) {
 
 	// A malformed request answered by an exception keeps the exception.
 	ops, _ := run(t, flow502(), toServer(adu(t, 1, 1, "06 0000 0000 0000")), toClient(adu(t, 1, 1, "86 03")))
-	if len(ops) != 1 || ops[0].Result.Code != 3 || attr(ops[0], attrException) != "illegal_data_value" || ops[0].Result.Status != dissect.StatusMalformed {
+	if len(ops) != 1 || ops[0].Result.Code != 3 || ops[0].Attr(attrException) != "illegal_data_value" || ops[0].Result.Status != dissect.StatusMalformed {
 		t.Errorf("malformed request with exception: %+v", ops)
 	}
 	// After an ADU whose length holds no PDU, the next one is decoded.
@@ -386,7 +386,7 @@ func TestPairing(t *testing.T) {
 	})
 	t.Run("response without request", func(t *testing.T) {
 		ops, _ := run(t, flow502(), toClient(adu(t, 9, 1, "06 0001 0003")))
-		if len(ops) != 1 || ops[0].Request || !ops[0].Response || targets(ops[0]) != "holding_register@1+1" || attr(ops[0], attrValue) != "3" {
+		if len(ops) != 1 || ops[0].Request || !ops[0].Response || targets(ops[0]) != "holding_register@1+1" || ops[0].Attr(attrValue) != "3" {
 			t.Errorf("%+v", ops)
 		}
 	})

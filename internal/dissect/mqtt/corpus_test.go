@@ -24,15 +24,6 @@ type oracle struct {
 	} `json:"protocols"`
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // levels maps our version names to the protocol level tshark prints as
 // mqtt.ver.
 var levels = map[string]string{"3.1": "3", "3.1.1": "4", "5.0": "5"}
@@ -56,18 +47,18 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 	}
 	for _, op := range ops {
 		code := strconv.Itoa(op.FunctionCode)
-		v31 := attr(op, attrVersion) == "3.1"
+		v31 := op.Attr(attrVersion) == "3.1"
 		switch op.FunctionCode {
 		case typePublish:
-			if op.Result.Status == dissect.StatusMalformed && attr(op, attrMessages) == "publish" {
+			if op.Result.Status == dissect.StatusMalformed && op.Attr(attrMessages) == "publish" {
 				add("mqtt.msgtype", code)
 				continue
 			}
-			for i, m := range strings.Split(attr(op, attrMessages), "+") {
+			for i, m := range strings.Split(op.Attr(attrMessages), "+") {
 				typ := slices.Index(typeNames[:], m)
 				add("mqtt.msgtype", strconv.Itoa(typ))
 				if i == 0 && typ == typePublish {
-					add("mqtt.qos", attr(op, attrQoS))
+					add("mqtt.qos", op.Attr(attrQoS))
 					for _, tg := range op.Targets {
 						add("mqtt.topic", tg.Name)
 					}
@@ -79,19 +70,19 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 		case typeConnect:
 			if op.Request {
 				add("mqtt.msgtype", "1")
-				if v := levels[attr(op, attrVersion)]; v != "" {
+				if v := levels[op.Attr(attrVersion)]; v != "" {
 					add("mqtt.ver", v)
 				}
-				if id := attr(op, attrClientID); id != "" {
+				if id := op.Attr(attrClientID); id != "" {
 					add("mqtt.clientid", id)
 				}
-				if u := attr(op, attrUser); u != "" {
+				if u := op.Attr(attrUser); u != "" {
 					add("mqtt.username", u)
 				}
 			}
 			if op.Response {
 				add("mqtt.msgtype", "2")
-				if v := attr(op, attrVersion); v == "3.1" || v == "3.1.1" {
+				if v := op.Attr(attrVersion); v == "3.1" || v == "3.1.1" {
 					add("mqtt.conack.val", strconv.Itoa(op.Result.Code))
 				}
 			}
@@ -240,17 +231,17 @@ func checkSuricata(t *testing.T, path string, ops []*dissect.Operation) {
 				var got string
 				switch k {
 				case "mqtt.connect.protocol_version":
-					got = levels[attr(op, attrVersion)]
+					got = levels[op.Attr(attrVersion)]
 				case "mqtt.connect.client_id":
-					got = attr(op, attrClientID)
+					got = op.Attr(attrClientID)
 				case "mqtt.connect.username":
-					got = attr(op, attrUser)
+					got = op.Attr(attrUser)
 				case "mqtt.connect.flags.clean_session":
-					got = attr(op, attrCleanSession)
+					got = op.Attr(attrCleanSession)
 				case "mqtt.connect.flags.password":
-					got = strconv.FormatBool(attr(op, attrCleartext) == "true")
+					got = strconv.FormatBool(op.Attr(attrCleartext) == "true")
 				case "mqtt.connect.flags.will":
-					got = strconv.FormatBool(attr(op, attrWillTopic) != "")
+					got = strconv.FormatBool(op.Attr(attrWillTopic) != "")
 				case "mqtt.connack.return_code":
 					got = strconv.Itoa(op.Result.Code)
 				case "mqtt.publish.topic":
@@ -258,11 +249,11 @@ func checkSuricata(t *testing.T, path string, ops []*dissect.Operation) {
 						got = op.Targets[0].Name
 					}
 				case "mqtt.publish.qos":
-					got = attr(op, attrQoS)
+					got = op.Attr(attrQoS)
 				case "mqtt.publish.retain":
-					got = strconv.FormatBool(attr(op, attrRetain) == "true")
+					got = strconv.FormatBool(op.Attr(attrRetain) == "true")
 				case "mqtt.publish.message_id":
-					got = attr(op, attrPacketID)
+					got = op.Attr(attrPacketID)
 				default:
 					continue
 				}

@@ -71,12 +71,12 @@ func check(t *testing.T, op *dissect.Operation, w want) {
 		t.Errorf("targets %+v, want %+v", op.Targets, w.targets)
 	}
 	for k, v := range w.attrs {
-		if got := attr(op, k); got != v {
+		if got := op.Attr(k); got != v {
 			t.Errorf("attr %s = %q, want %q: %s", k, got, v, j)
 		}
 	}
 	for _, k := range w.noAttrs {
-		if got := attr(op, k); got != "" {
+		if got := op.Attr(k); got != "" {
 			t.Errorf("attr %s = %q, want none", k, got)
 		}
 	}

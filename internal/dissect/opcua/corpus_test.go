@@ -24,15 +24,6 @@ type oracle struct {
 	} `json:"protocols"`
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func policyURI(name string) string {
 	for _, p := range policies {
 		if p.name == name {
@@ -44,7 +35,7 @@ func policyURI(name string) string {
 
 // chunks returns how many chunks carried one side of op.
 func chunks(op *dissect.Operation, key string) int {
-	if v := attr(op, key); v != "" {
+	if v := op.Attr(key); v != "" {
 		n, _ := strconv.Atoi(v)
 		return n
 	}
@@ -85,7 +76,7 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 			} else {
 				add("opcua.transport.type", "ACK", resp)
 			}
-			if u := attr(op, attrEndpoint); u != "" {
+			if u := op.Attr(attrEndpoint); u != "" {
 				add("opcua.transport.endpoint", u, req)
 			}
 		case "error":
@@ -94,14 +85,14 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 			add("opcua.transport.type", "RHE", 1)
 		case "open_secure_channel":
 			add("opcua.transport.type", "OPN", req+resp)
-			add("opcua.security.spu", policyURI(attr(op, attrPolicy)), req+resp)
-			if attr(op, attrPolicy) == policyNone {
+			add("opcua.security.spu", policyURI(op.Attr(attrPolicy)), req+resp)
+			if op.Attr(attrPolicy) == policyNone {
 				num(idOpenChannelReq, req)
 				num(idOpenChannelResp, resp)
 			}
 		case "close_secure_channel":
 			add("opcua.transport.type", "CLO", 1)
-			if attr(op, attrPolicy) == "" {
+			if op.Attr(attrPolicy) == "" {
 				num(idCloseChannelReq, 1)
 			}
 		case "encrypted":
@@ -113,7 +104,7 @@ func tsharkCounts(ops []*dissect.Operation) map[string]map[string]int {
 				continue
 			}
 			num(int(svc.req), req)
-			if attr(op, attrResponseType) == "service_fault" {
+			if op.Attr(attrResponseType) == "service_fault" {
 				num(idServiceFault, resp)
 			} else {
 				num(int(svc.resp), resp)
@@ -229,7 +220,7 @@ func checkIdentities(t *testing.T, ops []*dissect.Operation, exp map[string]bool
 	t.Helper()
 	got := map[string]bool{}
 	for _, op := range ops {
-		if u := attr(op, attrClientAppURI); u != "" {
+		if u := op.Attr(attrClientAppURI); u != "" {
 			product := ""
 			for _, f := range op.Identity {
 				if !f.Server && f.Key == dissect.FactProduct {
@@ -316,8 +307,8 @@ func checkZeekActivate(t *testing.T, path string, ops []*dissect.Operation) {
 			user := f[i+3]
 			found := false
 			for _, op := range ops {
-				if op.FunctionName == "activate_session" && attr(op, attrUserToken) == "username" &&
-					attr(op, attrUsername) == user && attr(op, attrCleartext) != "" {
+				if op.FunctionName == "activate_session" && op.Attr(attrUserToken) == "username" &&
+					op.Attr(attrUsername) == user && op.Attr(attrCleartext) != "" {
 					found = true
 				}
 			}

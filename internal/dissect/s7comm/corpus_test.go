@@ -23,15 +23,6 @@ type oracle struct {
 	} `json:"protocols"`
 }
 
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 func fact(op *dissect.Operation, key string) string {
 	for _, f := range op.Identity {
 		if f.Key == key {
@@ -66,26 +57,26 @@ func counts(ops []*dissect.Operation) map[string]map[string]int {
 			add("cotp.type", "0x0e", b2i(op.Request))
 			add("cotp.type", "0x0d", b2i(op.Response))
 			n := b2i(op.Request) + b2i(op.Response)
-			if v := attr(op, "calling_tsap"); v != "" {
+			if v := op.Attr("calling_tsap"); v != "" {
 				add("cotp.src-tsap", v, n)
 			}
-			if v := attr(op, "called_tsap"); v != "" {
+			if v := op.Attr("called_tsap"); v != "" {
 				add("cotp.dst-tsap", v, n)
 			}
 		case op.Protocol != ProtoS7comm || op.FunctionName == "malformed":
-		case attr(op, "rosctr") == "job":
+		case op.Attr("rosctr") == "job":
 			fn := fmt.Sprintf("0x%02x", op.FunctionCode)
 			add("s7comm.header.rosctr", "1", b2i(op.Request))
 			add("s7comm.param.func", fn, b2i(op.Request))
 			if op.Response {
-				if attr(op, "ack") == "true" {
+				if op.Attr("ack") == "true" {
 					add("s7comm.header.rosctr", "2", 1)
 				} else {
 					add("s7comm.header.rosctr", "3", 1)
 					add("s7comm.param.func", fn, 1)
 				}
 			}
-		case attr(op, "rosctr") == "userdata":
+		case op.Attr("rosctr") == "userdata":
 			n := b2i(op.Request) + b2i(op.Response)
 			add("s7comm.header.rosctr", "7", n)
 			add("s7comm.param.userdata.funcgroup", fmt.Sprint(op.FunctionCode>>8), n)
@@ -95,10 +86,10 @@ func counts(ops []*dissect.Operation) map[string]map[string]int {
 				// not as subfunc.
 				add("s7comm.param.userdata.subfunc", fmt.Sprint(op.FunctionCode&0xff), n)
 			}
-			if id := attr(op, "szl_id"); id != "" && attr(op, "follow_up") == "" {
+			if id := op.Attr("szl_id"); id != "" && op.Attr("follow_up") == "" {
 				m := b2i(op.Request) + b2i(op.Response && op.Result.Status == dissect.StatusOK)
 				add("s7comm.data.userdata.szl_id", id, m)
-				add("s7comm.data.userdata.szl_index", attr(op, "szl_index"), m)
+				add("s7comm.data.userdata.szl_index", op.Attr("szl_index"), m)
 			}
 		}
 	}

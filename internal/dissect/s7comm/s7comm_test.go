@@ -207,7 +207,7 @@ func TestOperations(t *testing.T) {
 					t.Errorf("op %d: request %v response %v, want %v %v", i, op.Request, op.Response, w.req, w.resp)
 				}
 				for k, v := range w.attrs {
-					if got := attr(op, k); got != v {
+					if got := op.Attr(k); got != v {
 						t.Errorf("op %d: attr %s = %q, want %q", i, k, got, v)
 					}
 				}

@@ -67,8 +67,8 @@ func TestTshark(t *testing.T) {
 			default:
 				community = "other"
 			}
-			if attr(op, "version") != version || attr(op, "community") != community {
-				t.Errorf("frame %d: version %q community %q, tshark says %s %q", ref.Frame, attr(op, "version"), attr(op, "community"), w[0], w[1])
+			if op.Attr("version") != version || op.Attr("community") != community {
+				t.Errorf("frame %d: version %q community %q, tshark says %s %q", ref.Frame, op.Attr("version"), op.Attr("community"), w[0], w[1])
 			}
 			// The PDU type of this frame: the operation's function for
 			// the request (or a lone message), "response" for the
@@ -104,8 +104,8 @@ func TestTshark(t *testing.T) {
 					}
 				}
 				g, _ := strconv.Atoi(w[6])
-				if ip != w[5] || attr(op, "generic_trap") != genericTraps[g] || attr(op, "enterprise") != w[7] {
-					t.Errorf("frame %d: trap %s %s %s, tshark says %v", ref.Frame, ip, attr(op, "generic_trap"), attr(op, "enterprise"), w[5:])
+				if ip != w[5] || op.Attr("generic_trap") != genericTraps[g] || op.Attr("enterprise") != w[7] {
+					t.Errorf("frame %d: trap %s %s %s, tshark says %v", ref.Frame, ip, op.Attr("generic_trap"), op.Attr("enterprise"), w[5:])
 				}
 			}
 		}
@@ -118,13 +118,4 @@ func TestTshark(t *testing.T) {
 	if len(ops) != 7 {
 		t.Errorf("%d operations, want 7 (two pairs, bulk, two traps, two v3)", len(ops))
 	}
-}
-
-func attr(op *dissect.Operation, key string) string {
-	for _, a := range op.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
 }
