@@ -1,11 +1,9 @@
 package bacnet
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -134,27 +132,13 @@ var knownDifferences = map[string]struct {
 }
 
 func TestCorpus(t *testing.T) {
-	dir := testenv.Corpus(t)
-	cases, _ := filepath.Glob(filepath.Join(dir, "bacnet", "*", "oracle.json"))
-	if len(cases) == 0 {
-		t.Fatalf("no bacnet cases in %s", dir)
-	}
-	for _, oraclePath := range cases {
-		name := filepath.Base(filepath.Dir(oraclePath))
+	for _, cc := range dissecttest.ProtocolCases(t, "bacnet") {
+		name := cc.Name
+		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
 			var o oracle
-			b, err := os.ReadFile(oraclePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				t.Fatal(err)
-			}
-			caps, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			ops := dissecttest.Operations(t, caps[0], "bacnet").Ops
+			cc.ReadOracle(t, &o)
+			ops := dissecttest.Operations(t, cc.Capture, "bacnet").Ops
 			got := tsharkCounts(ops)
 			want := map[string]map[string]int{}
 			for f, m := range o.Protocols["bacnet"].Fields {
@@ -168,7 +152,7 @@ func TestCorpus(t *testing.T) {
 					llcOps = append(llcOps, op)
 				}
 			}
-			gotLLC, wantLLC := tsharkCounts(llcOps), llcFields(t, caps[0])
+			gotLLC, wantLLC := tsharkCounts(llcOps), llcFields(t, cc.Capture)
 			for _, f := range comparedFields {
 				if !maps.Equal(gotLLC[f], wantLLC[f]) {
 					t.Errorf("llc %s: got %s, tshark %s", f, fmtMap(gotLLC[f]), fmtMap(wantLLC[f]))

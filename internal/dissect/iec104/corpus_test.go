@@ -1,12 +1,9 @@
 package iec104
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,27 +118,12 @@ var knownDifferences = map[string]struct {
 }{}
 
 func TestCorpus(t *testing.T) {
-	dir := testenv.Corpus(t)
-	cases, _ := filepath.Glob(filepath.Join(dir, "iec104", "*", "oracle.json"))
-	if len(cases) == 0 {
-		t.Fatalf("no iec104 cases in %s", dir)
-	}
-	for _, oraclePath := range cases {
-		name := filepath.Base(filepath.Dir(oraclePath))
+	for _, cc := range dissecttest.ProtocolCases(t, "iec104") {
+		name := cc.Name
 		t.Run(name, func(t *testing.T) {
 			var o oracle
-			b, err := os.ReadFile(oraclePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				t.Fatal(err)
-			}
-			caps, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			ops := dissecttest.Operations(t, caps[0], "iec104").Ops
+			cc.ReadOracle(t, &o)
+			ops := dissecttest.Operations(t, cc.Capture, "iec104").Ops
 			for _, op := range ops {
 				if op.Result.Status == dissect.StatusMalformed {
 					t.Errorf("malformed operation (tshark finds none): %s %s %v", op.FunctionName, op.Result.Text, op.Packets)
@@ -166,7 +148,7 @@ func TestCorpus(t *testing.T) {
 				}
 			}
 			checkIdentities(t, ops, o.Protocols["iec104"].Identities)
-			checkIOAs(t, caps[0], ops)
+			checkIOAs(t, cc.Capture, ops)
 		})
 	}
 }

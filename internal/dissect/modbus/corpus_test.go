@@ -1,7 +1,6 @@
 package modbus
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -124,27 +123,13 @@ var knownDifferences = map[string]struct {
 }
 
 func TestCorpus(t *testing.T) {
-	dir := testenv.Corpus(t)
-	cases, _ := filepath.Glob(filepath.Join(dir, "modbus", "*", "oracle.json"))
-	if len(cases) == 0 {
-		t.Fatalf("no modbus cases in %s", dir)
-	}
-	for _, oraclePath := range cases {
-		name := filepath.Base(filepath.Dir(oraclePath))
+	for _, cc := range dissecttest.ProtocolCases(t, "modbus") {
+		name := cc.Name
+		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
 			var o oracle
-			b, err := os.ReadFile(oraclePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				t.Fatal(err)
-			}
-			caps, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			ops := dissecttest.Operations(t, caps[0], "modbus").Ops
+			cc.ReadOracle(t, &o)
+			ops := dissecttest.Operations(t, cc.Capture, "modbus").Ops
 			got := tsharkCounts(ops)
 			want := map[string]map[string]int{}
 			for f, m := range o.Protocols["modbus"].Fields {
@@ -160,7 +145,7 @@ func TestCorpus(t *testing.T) {
 				}
 			}
 			checkIdentities(t, ops, o.Protocols["modbus"].Identities)
-			checkMalformed(t, caps[0], ops)
+			checkMalformed(t, cc.Capture, ops)
 			if logs, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "expected", "zeek", "*", "modbus_detailed.log")); len(logs) == 1 {
 				checkZeekDetailed(t, logs[0], ops)
 			}

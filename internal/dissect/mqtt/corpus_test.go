@@ -14,7 +14,6 @@ import (
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // oracle is the part of a corpus case's oracle.json this test reads.
@@ -116,27 +115,13 @@ var knownDifferences = map[string]struct {
 var countedFields = []string{"mqtt.msgtype", "mqtt.ver", "mqtt.qos", "mqtt.topic", "mqtt.clientid", "mqtt.username", "mqtt.conack.val"}
 
 func TestCorpus(t *testing.T) {
-	dir := testenv.Corpus(t)
-	cases, _ := filepath.Glob(filepath.Join(dir, "mqtt", "*", "oracle.json"))
-	if len(cases) == 0 {
-		t.Fatalf("no mqtt cases in %s", dir)
-	}
-	for _, oraclePath := range cases {
-		name := filepath.Base(filepath.Dir(oraclePath))
+	for _, cc := range dissecttest.ProtocolCases(t, "mqtt") {
+		name := cc.Name
+		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
 			var o oracle
-			b, err := os.ReadFile(oraclePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				t.Fatal(err)
-			}
-			caps, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			c := dissecttest.Operations(t, caps[0], "mqtt")
+			cc.ReadOracle(t, &o)
+			c := dissecttest.Operations(t, cc.Capture, "mqtt")
 			if os.Getenv("MQTT_DUMP") != "" {
 				t.Log("\n" + c.JSONL())
 			}

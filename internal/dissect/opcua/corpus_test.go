@@ -1,7 +1,6 @@
 package opcua
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // oracle is the part of a corpus case's oracle.json this test reads.
@@ -155,27 +153,13 @@ var knownDifferences = map[string]struct {
 }
 
 func TestCorpus(t *testing.T) {
-	dir := testenv.Corpus(t)
-	cases, _ := filepath.Glob(filepath.Join(dir, "opcua", "*", "oracle.json"))
-	if len(cases) == 0 {
-		t.Fatalf("no opcua cases in %s", dir)
-	}
-	for _, oraclePath := range cases {
-		name := filepath.Base(filepath.Dir(oraclePath))
+	for _, cc := range dissecttest.ProtocolCases(t, "opcua") {
+		name := cc.Name
+		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
 			var o oracle
-			b, err := os.ReadFile(oraclePath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &o); err != nil {
-				t.Fatal(err)
-			}
-			caps, _ := filepath.Glob(filepath.Join(filepath.Dir(oraclePath), "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			ops := dissecttest.Operations(t, caps[0], "opcua").Ops
+			cc.ReadOracle(t, &o)
+			ops := dissecttest.Operations(t, cc.Capture, "opcua").Ops
 			got := tsharkCounts(ops)
 			want := map[string]map[string]int{}
 			for f, m := range o.Protocols["opcua"].Fields {
