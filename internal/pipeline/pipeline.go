@@ -135,9 +135,6 @@ func (p *Pipeline) Stats() Stats {
 	return s
 }
 
-// Flows returns the flow table, for inspection between calls to Process.
-func (p *Pipeline) Flows() *flow.Table[*stream] { return p.flows }
-
 // Process runs one frame through the pipeline. pkt.Data is not retained.
 func (p *Pipeline) Process(pkt capture.Packet) {
 	p.stats.Packets++
@@ -336,7 +333,7 @@ func (p *Pipeline) fail(s *stream) {
 	s.dead = true
 }
 
-// now returns the flow's last-seen time for callbacks outside Process.
+// lastSeen returns the flow's last-seen capture time.
 func lastSeen(f *flow.Flow[*stream]) time.Time { return time.Unix(0, f.Last).UTC() }
 
 // flowEnded closes a flow's session and reports an unanswered service.
@@ -369,7 +366,7 @@ func (p *Pipeline) flowEnded(f *flow.Flow[*stream], _ flow.EndReason) {
 	p.release(s)
 }
 
-// flowEndpoint fills an Endpoint from the flow's addresses.
+// endpoint makes an Endpoint from an address and port.
 func endpoint(a netip.Addr, port uint16) dissect.Endpoint {
 	return dissect.Endpoint{IP: a, Port: port}
 }

@@ -1,8 +1,8 @@
 // Package dissecttest holds what every dissector's tests need: hex input,
 // a test flow and context, a stream feeder that behaves like reassembly
 // (leftover bytes presented again), the whole-versus-split equivalence
-// check for fuzz targets, fuzz seeding from captures and golden files of
-// operations.
+// check for fuzz targets, fuzz seeding from captures, test captures and
+// the tshark and corpus readers the dissectors' oracle tests share.
 package dissecttest
 
 import (
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +60,7 @@ type Collector struct{ Ops []*dissect.Operation }
 // Emit implements dissect.Emitter.
 func (c *Collector) Emit(op *dissect.Operation) { c.Ops = append(c.Ops, op.Clone()) }
 
-// JSONL returns the operations as JSON lines, for comparisons and goldens.
+// JSONL returns the operations as JSON lines, for comparisons.
 func (c *Collector) JSONL() string {
 	var b strings.Builder
 	for _, op := range c.Ops {
@@ -211,23 +210,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// Golden compares got with the file golden, or rewrites the file when
-// OTWATCH_UPDATE_GOLDEN=1. Review a rewritten golden file like code.
-func Golden(t testing.TB, golden, got string) {
-	t.Helper()
-	if os.Getenv("OTWATCH_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("dissecttest: %v (run with OTWATCH_UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (OTWATCH_UPDATE_GOLDEN=1 rewrites it):\n got:\n%s\nwant:\n%s", golden, got, want)
-	}
 }
