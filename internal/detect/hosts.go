@@ -1,0 +1,150 @@
+package detect
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/service"
+)
+
+// Host is what the Detector knows of one address.
+type Host struct {
+	// Industrial is set once the host served or used an industrial
+	// protocol.
+	Industrial bool
+	// Serves is set once the host answered as a server of an industrial
+	// protocol (a PLC, RTU, IED or OPC server).
+	Serves bool
+	MAC    dissect.MAC // from ARP
+	Name   string      // host name from DNS, DHCP, NetBIOS or identity
+	First  time.Time   // first seen
+}
+
+// industrial are the operation protocols of industrial control.
+var industrial = map[string]bool{
+	"modbus": true, "dnp3": true, "s7comm": true, "s7comm_plus": true, "cotp": true,
+	"enip": true, "cip": true, "bacnet": true, "iec104": true, "opcua": true,
+	"profinet": true, "pn_io_cm": true, "goose": true, "sv": true, "mms": true,
+	"fins": true, "hartip": true, "synphasor": true,
+}
+
+// Industrial reports whether protocol (an operation's Protocol) is an
+// industrial control protocol.
+func Industrial(protocol string) bool { return industrial[protocol] }
+
+// OpIndustrial reports whether op is industrial: by its protocol, or for a
+// "service" operation by the service it names.
+func OpIndustrial(op *dissect.Operation) bool {
+	if op.Protocol == "service" {
+		return industrial[op.FunctionName] || service.Industrial(op.FunctionName)
+	}
+	return industrial[op.Protocol]
+}
+
+type hostTable struct {
+	m       map[netip.Addr]*Host
+	max     int
+	dropped uint64
+}
+
+func (h *hostTable) init(max int) {
+	h.m = map[netip.Addr]*Host{}
+	h.max = max
+}
+
+func (h *hostTable) get(a netip.Addr, t time.Time) *Host {
+	if !a.IsValid() {
+		return nil
+	}
+	if x, ok := h.m[a]; ok {
+		return x
+	}
+	if len(h.m) >= h.max {
+		h.dropped++
+		return nil
+	}
+	x := &Host{First: t}
+	h.m[a] = x
+	return x
+}
+
+func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
+	if OpIndustrial(op) {
+		if op.Protocol == "service" && op.Result.Status != dissect.StatusOK {
+			return // an unanswered probe of an industrial port says nothing
+		}
+		if c := h.get(op.Client.IP, op.Time); c != nil {
+			c.Industrial = true
+		}
+		if s := h.get(op.Server.IP, op.Time); s != nil && op.Response {
+			s.Industrial, s.Serves = true, true
+		} else if s != nil && op.Protocol == "service" {
+			s.Industrial, s.Serves = true, true
+		}
+	}
+	if op.Protocol == "arp" && op.Client.IP.IsValid() && !op.Client.MAC.IsZero() {
+		if c := h.get(op.Client.IP, op.Time); c != nil {
+			c.MAC = op.Client.MAC
+		}
+	}
+	for _, f := range op.Identity {
+		if f.Key != dissect.FactHostname {
+			continue
+		}
+		a := op.Client.IP
+		if f.Server {
+			a = op.Server.IP
+		}
+		if x := h.get(a, op.Time); x != nil && x.Name == "" {
+			x.Name = f.Value
+		}
+	}
+}
+
+// fill completes a party with what is known of its address.
+func (h *hostTable) fill(p *alert.Party) {
+	x, ok := h.m[p.IP]
+	if !ok {
+		return
+	}
+	if p.MAC.IsZero() {
+		p.MAC = x.MAC
+	}
+	if p.Name == "" {
+		p.Name = x.Name
+	}
+}
+
+// Host returns what is known of address a, or nil. The Host is the
+// Detector's: read it, do not keep it.
+func (d *Detector) Host(a netip.Addr) *Host { return d.hosts.m[a] }
+
+// IsOT reports whether address a is an OT device: it spoke an industrial
+// protocol or lies in one of Config.OTSubnets.
+func (d *Detector) IsOT(a netip.Addr) bool {
+	if x, ok := d.hosts.m[a]; ok && x.Industrial {
+		return true
+	}
+	for _, p := range d.cfg.OTSubnets {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// IsPublic reports whether a is a public internet address: global unicast,
+// not private (RFC 1918, RFC 4193), not shared (RFC 6598).
+func IsPublic(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !cgnat.Contains(a)
+}
+
+// Party returns the alert party for an endpoint.
+func Party(e dissect.Endpoint) alert.Party {
+	return alert.Party{IP: e.IP, MAC: e.MAC, Port: e.Port}
+}
