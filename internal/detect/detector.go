@@ -166,7 +166,21 @@ type Detector struct {
 	kept     []*alert.Alert
 	hosts    hostTable
 	stats    Stats
+	// inOp is the operation being dispatched to the engines; findings on
+	// it wait in opFindings so that only the strongest is raised.
+	inOp       *dissect.Operation
+	opFindings []Finding
+	// pendingPolicy holds policy findings for PolicyDelay, so that a
+	// stronger alert on the same devices can absorb them.
+	pendingPolicy []Finding
 }
+
+// PolicyDelay is how long a policy violation waits before it is raised: if
+// another engine raises an alert on the same devices meanwhile (a new
+// device that scans, a new connection that carries cleartext credentials),
+// that alert absorbs it and names it in its details ("absorbed"), so one
+// event gives one alert.
+const PolicyDelay = 10 * time.Second
 
 // ModeHandler is told when learning ends.
 type ModeHandler interface {
@@ -254,6 +268,9 @@ func (d *Detector) advance(t time.Time) {
 	if d.mode == Learning && !d.now.Before(d.learnEnd) {
 		d.SetMode(Operational)
 	}
+	if len(d.pendingPolicy) > 0 && d.inOp == nil {
+		d.releasePolicy(false)
+	}
 	if !d.now.Before(d.nextTick) {
 		d.nextTick = d.now.Add(time.Second)
 		for _, e := range d.ticks {
@@ -298,9 +315,39 @@ func (d *Detector) Emit(op *dissect.Operation) {
 		d.advance(op.Time)
 	}
 	d.hosts.observe(d, op)
+	d.inOp = op
 	for _, e := range d.ops {
 		e.Operation(d, op)
 	}
+	d.inOp = nil
+	if len(d.opFindings) > 0 {
+		best := d.opFindings[0]
+		for _, f := range d.opFindings[1:] {
+			if stronger(f.Type, best.Type) {
+				best = f
+			}
+		}
+		for _, f := range d.opFindings {
+			if f.Type != best.Type {
+				best.Details = append(best.Details, dissect.Attr{Key: "absorbed", Value: f.Type.ID})
+			}
+		}
+		clear(d.opFindings)
+		d.opFindings = d.opFindings[:0]
+		d.raise(best)
+	}
+}
+
+// enginePriority orders engines for findings of equal severity on one
+// operation: the more specific explanation wins.
+var enginePriority = [...]int{alert.Malware: 5, alert.Operational: 4, alert.Protocol: 3, alert.Anomaly: 2, alert.Policy: 1}
+
+// stronger reports whether alert type a beats b for one operation.
+func stronger(a, b *alert.Type) bool {
+	if a.Severity != b.Severity {
+		return a.Severity > b.Severity
+	}
+	return enginePriority[a.Engine] > enginePriority[b.Engine]
 }
 
 // Event implements inventory.Sink.
@@ -316,7 +363,55 @@ func (d *Detector) Flush() {
 	for _, e := range d.ticks {
 		e.Tick(d, true)
 	}
+	d.releasePolicy(true)
 	d.flushDirty(true)
+}
+
+// releasePolicy raises the pending policy findings whose delay is over
+// (all of them when final).
+func (d *Detector) releasePolicy(final bool) {
+	keep := d.pendingPolicy[:0]
+	var due []Finding
+	for _, f := range d.pendingPolicy {
+		if final || !d.now.Before(f.Time.Add(PolicyDelay)) {
+			due = append(due, f)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	clear(d.pendingPolicy[len(keep):])
+	d.pendingPolicy = keep
+	for _, f := range due {
+		d.open1(f)
+	}
+}
+
+// absorb drops the pending policy findings on the devices of a, naming
+// them in a's details.
+func (d *Detector) absorb(a *alert.Alert) {
+	if len(d.pendingPolicy) == 0 {
+		return
+	}
+	ends := func(p alert.Party) (netip.Addr, dissect.MAC) { return p.IP, p.MAC }
+	same := func(x, y alert.Party) bool {
+		xi, xm := ends(x)
+		yi, ym := ends(y)
+		return xi.IsValid() && xi == yi || !xi.IsValid() && !xm.IsZero() && xm == ym
+	}
+	keep := d.pendingPolicy[:0]
+	for _, f := range d.pendingPolicy {
+		src, dst := f.Source, f.Destination
+		onA := func(p alert.Party) bool { return same(p, a.Source) || same(p, a.Destination) }
+		if onA(src) && (dst.IsZero() || onA(dst)) {
+			if !slices.ContainsFunc(a.Details, func(x dissect.Attr) bool { return x.Key == "absorbed" && x.Value == f.Type.ID }) {
+				a.Details = append(a.Details, dissect.Attr{Key: "absorbed", Value: f.Type.ID})
+			}
+			continue
+		}
+		keep = append(keep, f)
+	}
+	clear(d.pendingPolicy[len(keep):])
+	d.pendingPolicy = keep
 }
 
 func (d *Detector) flushDirty(all bool) {
@@ -347,7 +442,8 @@ type Finding struct {
 	// Detail completes the type's title and description ({detail}).
 	Detail  string
 	Details []dissect.Attr
-	// Op is the operation that triggered it, if one did; it is copied.
+	// Op is the operation that triggered it, if one did: the operation
+	// being handled (the Detector copies it) or a copy the engine owns.
 	Op *dissect.Operation
 	// Learn is the baseline entry Learn adds; nil makes a pattern entry
 	// for learnable types.
@@ -358,36 +454,85 @@ type Finding struct {
 
 // Raise reports a finding. It returns the alert it opened or updated, or
 // nil when the finding was silenced (policy while learning, a learned
-// pattern) or suppressed.
+// pattern), suppressed, or not raised yet: of the findings on the
+// operation being dispatched only the strongest is raised, after every
+// engine has seen it (higher severity first, then malware, operational,
+// protocol, anomaly, policy), and a new policy violation waits PolicyDelay
+// for a stronger alert on the same devices to absorb it.
 func (d *Detector) Raise(f Finding) *alert.Alert {
 	d.stats.Findings++
-	t := f.Type
-	if t == nil {
+	if f.Type == nil {
 		panic("detect: Raise without a type")
 	}
-	if t.Engine == alert.Policy && d.mode == Learning {
+	if f.Type.Engine == alert.Policy && d.mode == Learning {
 		d.stats.SilencedLearning++
 		return nil
 	}
 	if f.Time.IsZero() {
 		f.Time = d.now
 	}
-	k := mergeKey{typ: t.ID, srcIP: f.Source.IP, dstIP: f.Destination.IP, key: f.Key}
+	if f.Op != nil && f.Op == d.inOp {
+		f.Op = f.Op.Clone()
+		d.opFindings = append(d.opFindings, f)
+		return nil
+	}
+	return d.raise(f)
+}
+
+// raise merges or queues a finding.
+func (d *Detector) raise(f Finding) *alert.Alert {
+	if f.Type.Engine != alert.Policy {
+		a := d.open1(f)
+		if a != nil {
+			d.absorb(a)
+		}
+		return a
+	}
+	if a := d.merge(f); a != nil {
+		return a
+	}
+	for _, p := range d.pendingPolicy {
+		if p.Type == f.Type && p.Source == f.Source && p.Destination == f.Destination && p.Key == f.Key {
+			return nil // already waiting
+		}
+	}
+	d.pendingPolicy = append(d.pendingPolicy, f)
+	return nil
+}
+
+func mergeKeyOf(f *Finding) mergeKey {
+	k := mergeKey{typ: f.Type.ID, srcIP: f.Source.IP, dstIP: f.Destination.IP, key: f.Key}
 	if !f.Source.IP.IsValid() {
 		k.srcMAC = f.Source.MAC
 	}
 	if !f.Destination.IP.IsValid() {
 		k.dstMAC = f.Destination.MAC
 	}
-	if o, ok := d.open[k]; ok {
-		d.stats.Merged++
-		o.a.Count++
-		if f.Time.After(o.a.LastDetection) {
-			o.a.LastDetection = f.Time
-		}
-		o.dirty = true
-		return o.a
+	return k
+}
+
+// merge counts a finding into its open alert, if there is one.
+func (d *Detector) merge(f Finding) *alert.Alert {
+	o, ok := d.open[mergeKeyOf(&f)]
+	if !ok {
+		return nil
 	}
+	d.stats.Merged++
+	o.a.Count++
+	if f.Time.After(o.a.LastDetection) {
+		o.a.LastDetection = f.Time
+	}
+	o.dirty = true
+	return o.a
+}
+
+// open1 merges a finding into its open alert or opens a new one.
+func (d *Detector) open1(f Finding) *alert.Alert {
+	t := f.Type
+	if a := d.merge(f); a != nil {
+		return a
+	}
+	k := mergeKeyOf(&f)
 	if f.Learn == nil && t.Learnable {
 		f.Learn = &baseline.Entry{Kind: baseline.KindPattern, Client: f.Source.IP, Server: f.Destination.IP, Function: t.ID, Target: f.Key}
 		if !f.Source.IP.IsValid() {
@@ -434,7 +579,10 @@ func (d *Detector) Raise(f Finding) *alert.Alert {
 	}
 	a.ID = alert.ID(d.cfg.Sensor, t.ID, f.Source.Key(), f.Destination.Key(), f.Key, f.Time)
 	if f.Op != nil {
-		a.Operation = f.Op.Clone()
+		a.Operation = f.Op
+		if f.Op == d.inOp {
+			a.Operation = f.Op.Clone()
+		}
 		a.Evidence = slices.Clone(f.Op.Packets)
 	}
 	if d.cfg.Suppress != nil && d.cfg.Suppress(a) {

@@ -14,6 +14,12 @@ import (
 type Scenario struct {
 	Name        string // the name Options.Scenarios uses
 	Description string // one sentence for users
+	// Alert is the alert type the scenario is built to raise, for attack
+	// scenarios ("" for the plant incidents that raise several).
+	Alert string
+	// Source and Destination name the hosts the alert is between ("" when
+	// the alert has no such party).
+	Source, Destination string
 }
 
 // Event is something a scenario did, for tests to check detections against.
@@ -42,39 +48,50 @@ const (
 	ScenarioRestart        = "restart"
 )
 
+// addScenarios adds scenario definitions; the attack scenario files call it
+// from init. A duplicate name is a programming error.
+func addScenarios(defs ...scenarioDef) {
+	for _, d := range defs {
+		if _, err := lookupScenario(d.Name); err == nil {
+			panic("simulate: scenario " + d.Name + " defined twice")
+		}
+		scenarioDefs = append(scenarioDefs, d)
+	}
+}
+
 var scenarioDefs = []scenarioDef{
 	{
-		Scenario: Scenario{ScenarioPortScan, "an unknown host on the control network runs a TCP SYN scan of the field network's first 30 addresses on 14 ICS and IT ports"},
+		Scenario: Scenario{Name: ScenarioPortScan, Description: "an unknown host on the control network runs a TCP SYN scan of the field network's first 30 addresses on 14 ICS and IT ports"},
 		offset:   func(d time.Duration) time.Duration { return min(d*2/5, d-warmup-3*time.Second) },
 		span:     3 * time.Second,
 		run:      runPortScan,
 	},
 	{
-		Scenario: Scenario{ScenarioNewDevice, "an unknown laptop joins the control network (DHCP, ARP), reads a PLC over Modbus/TCP and writes one of its registers"},
+		Scenario: Scenario{Name: ScenarioNewDevice, Description: "an unknown laptop joins the control network (DHCP, ARP), reads a PLC over Modbus/TCP and writes one of its registers"},
 		offset:   func(d time.Duration) time.Duration { return min(d*3/5, d-warmup-25*time.Second) },
 		span:     25 * time.Second,
 		run:      runNewDevice,
 	},
 	{
-		Scenario: Scenario{ScenarioPLCProgram, "the engineering workstation uploads OB1 from the Siemens PLC, stops it, downloads and inserts a new OB1 and starts it again over S7comm"},
+		Scenario: Scenario{Name: ScenarioPLCProgram, Description: "the engineering workstation uploads OB1 from the Siemens PLC, stops it, downloads and inserts a new OB1 and starts it again over S7comm"},
 		offset:   func(d time.Duration) time.Duration { return max(warmup, min(d*3/20, d-warmup-20*time.Second)) },
 		span:     20 * time.Second,
 		run:      runPLCProgram,
 	},
 	{
-		Scenario: Scenario{ScenarioPLCStop, "an HMI that never programs the plant opens an S7comm session to the Siemens PLC and stops its CPU"},
+		Scenario: Scenario{Name: ScenarioPLCStop, Description: "an HMI that never programs the plant opens an S7comm session to the Siemens PLC and stops its CPU"},
 		offset:   func(d time.Duration) time.Duration { return min(d*17/20, d-warmup-5*time.Second) },
 		span:     5 * time.Second,
 		run:      runPLCStop,
 	},
 	{
-		Scenario: Scenario{ScenarioFirmwareUpdate, "the engineering workstation writes a new firmware image to the Rockwell PLC's file object over CIP and resets it"},
+		Scenario: Scenario{Name: ScenarioFirmwareUpdate, Description: "the engineering workstation writes a new firmware image to the Rockwell PLC's file object over CIP and resets it"},
 		offset:   func(d time.Duration) time.Duration { return min(d/4, d-warmup-20*time.Second) },
 		span:     20 * time.Second,
 		run:      runFirmwareUpdate,
 	},
 	{
-		Scenario: Scenario{ScenarioRestart, "the SCADA master cold-restarts the RTU over DNP3 and the workstation resets the Rockwell PLC with CIP"},
+		Scenario: Scenario{Name: ScenarioRestart, Description: "the SCADA master cold-restarts the RTU over DNP3 and the workstation resets the Rockwell PLC with CIP"},
 		offset:   func(d time.Duration) time.Duration { return min(d*7/10, d-warmup-15*time.Second) },
 		span:     15 * time.Second,
 		run:      runRestart,

@@ -3,6 +3,7 @@ package simulate
 import (
 	"bufio"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -155,6 +156,18 @@ func (o Options) withDefaults() (Options, []*scenarioDef, error) {
 	return o, defs, nil
 }
 
+// scenarioStream returns the random stream number of a scenario: the first
+// six keep the numbers they always had, the others take one from their name
+// so that adding a scenario changes no other's traffic.
+func scenarioStream(name string) uint64 {
+	if i := slices.IndexFunc(scenarioDefs[:min(6, len(scenarioDefs))], func(x scenarioDef) bool { return x.Name == name }); i >= 0 {
+		return 10 + uint64(i)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return 1<<32 | h.Sum64()>>32
+}
+
 // Generate writes a simulated capture of the plant to w as a classic pcap
 // file (little-endian, nanosecond timestamps, Ethernet) and describes it.
 func Generate(w io.Writer, opts Options) (Summary, error) {
@@ -188,7 +201,7 @@ func Generate(w io.Writer, opts Options) (Summary, error) {
 		if !ok {
 			at = d.offset(o.Duration)
 		}
-		d.run(s, p, at, streams(10+uint64(slices.IndexFunc(scenarioDefs, func(x scenarioDef) bool { return x.Name == d.Name }))))
+		d.run(s, p, at, streams(scenarioStream(d.Name)))
 	}
 	for _, n := range p.nodes {
 		h := n.Host

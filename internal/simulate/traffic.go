@@ -232,8 +232,8 @@ func (s *sim) refreshARP(n *node, first time.Duration, rng *rand.Rand) {
 }
 
 // scheduleWorkstation has the engineering workstation take its address by
-// DHCP, resolve its gateway, and open a short session to a PLC every two
-// minutes or so.
+// DHCP, resolve its gateway, and open a short session to a PLC, each in turn, every
+// minute or so.
 func (s *sim) scheduleWorkstation(p *plant, ews *node, rng *rand.Rand, streams func(uint64) *rand.Rand) {
 	t0 := between(rng, 50*time.Millisecond, 150*time.Millisecond)
 	xid := rng.Uint32()
@@ -248,14 +248,18 @@ func (s *sim) scheduleWorkstation(p *plant, ews *node, rng *rand.Rand, streams f
 				plcs = append(plcs, d)
 			}
 		}
+		// The workstation visits the PLCs in turn, so that every one of its
+		// connections shows up within the first few minutes.
 		var next func()
+		turn := rng.IntN(len(plcs))
 		next = func() {
 			if s.now+8*time.Second > s.end {
 				return
 			}
-			ss := &session{s: s, rng: rng, cli: ews, dev: plcs[rng.IntN(len(plcs))], tid: uint16(rng.IntN(100))}
+			turn = (turn + 1) % len(plcs)
+			ss := &session{s: s, rng: rng, cli: ews, dev: plcs[turn], tid: uint16(rng.IntN(100))}
 			end := ss.run(s.now)
-			s.at(end+between(rng, 60*time.Second, 150*time.Second), next)
+			s.at(end+between(rng, 30*time.Second, 75*time.Second), next)
 		}
 		s.at(t+between(rng, 3*time.Second, 20*time.Second), next)
 		s.scheduleEngineering(p, ews, t, streams(4))
