@@ -36,6 +36,8 @@ the summary of every packet before it.`,
   otwatch analyze --json day1.pcap.gz day2.pcap.gz | jq .packets
   otwatch analyze --ops plant.pcap | jq 'select(.class == "program")'
   otwatch analyze --inventory plant.pcap
+  otwatch analyze --alerts --learn 50% plant.pcap
+  otwatch analyze --alerts --baseline normal.json --json plant.pcap | jq '.alerts[].title'
   otwatch analyze --map dot plant.pcap | dot -Tsvg > map.svg
   tcpdump -i eth1 -w - | otwatch analyze -
   sudo otwatch analyze -i eth1 -f 'tcp port 502 or udp port 47808' -c 100000`, stderr)
@@ -43,6 +45,12 @@ the summary of every packet before it.`,
 	invOut := fs.Bool("inventory", false, "print the device inventory (devices, types, Purdue levels, facts, connections) instead of the summary; with --json as JSON")
 	mapOut := fs.String("map", "", "print the device map instead of the summary: `format` dot (Graphviz) or json (nodes and edges)")
 	opsOut := fs.Bool("ops", false, "print every operation as one JSON object per line, with the frame numbers that carried it, instead of the summary")
+	alertsOut := fs.Bool("alerts", false, "run detection and print the alerts instead of the summary; with --json as JSON")
+	learn := fs.String("learn", "50%", "with --alerts: learn the baseline on this first part of the capture: a `duration` (5m) or a percentage of its time span (50%)")
+	baseFile := fs.String("baseline", "", "with --alerts: start operational with the baseline in this `file` (from --save-baseline) instead of learning")
+	saveBase := fs.String("save-baseline", "", "with --alerts: write the baseline at the end to this `file` (readable JSON)")
+	iocFile := fs.String("indicators", "", "with --alerts: indicators of compromise from this `file` (STIX 2.1 bundle, or one IP, domain or hash per line)")
+	evDir := fs.String("evidence", "", "with --alerts: write each alert's packets as a pcapng file into this `directory`")
 	iface := fs.String("i", "", "capture live from this network `interface` (AF_PACKET, needs root or CAP_NET_RAW)")
 	filter := fs.String("f", "", "capture filter `expression` for -i (pcap-filter syntax: host, net, port, tcp, udp, vlan, and/or/not)")
 	count := fs.Uint64("c", 0, "with -i: stop after this many packets (0: until interrupted)")
@@ -56,8 +64,19 @@ the summary of every packet before it.`,
 	if *mapOut != "" && *mapOut != "dot" && *mapOut != "json" {
 		return fmt.Errorf("%w: --map takes dot or json, not %q", errUsage, *mapOut)
 	}
-	if n := btoi(*invOut) + btoi(*mapOut != "") + btoi(*opsOut); n > 1 {
-		return fmt.Errorf("%w: --inventory, --map and --ops are different outputs; choose one", errUsage)
+	if n := btoi(*invOut) + btoi(*mapOut != "") + btoi(*opsOut) + btoi(*alertsOut); n > 1 {
+		return fmt.Errorf("%w: --inventory, --map, --ops and --alerts are different outputs; choose one", errUsage)
+	}
+	if !*alertsOut && (*baseFile != "" || *saveBase != "" || *iocFile != "" || *evDir != "") {
+		return fmt.Errorf("%w: --baseline, --save-baseline, --indicators and --evidence go with --alerts", errUsage)
+	}
+	var det *analyze.Detection
+	if *alertsOut {
+		cfg, err := detectConfig(fs.Args(), *iface, *learn, *baseFile, *iocFile)
+		if err != nil {
+			return err
+		}
+		det = analyze.WithDetection(&opts, cfg)
 	}
 	var inv *inventory.Inventory
 	if *invOut || *mapOut != "" {
@@ -95,6 +114,11 @@ the summary of every packet before it.`,
 		}
 		sum, err = analyze.Files(fs.Args(), opts)
 		bar.done()
+	}
+	if det != nil {
+		det.Finish()
+		werr := writeAlerts(stdout, det, *jsonOut, *saveBase, *evDir)
+		return cmp.Or(err, werr)
 	}
 	if inv != nil {
 		inv.Flush()

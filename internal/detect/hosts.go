@@ -89,6 +89,10 @@ func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
 			c.MAC = op.Client.MAC
 		}
 	}
+	switch op.Protocol {
+	case "dns", "mdns", "llmnr":
+		return // their names describe the addresses asked about, not the endpoints
+	}
 	for _, f := range op.Identity {
 		if f.Key != dissect.FactHostname {
 			continue

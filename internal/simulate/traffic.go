@@ -214,6 +214,7 @@ func (s *sim) schedulePlant(p *plant, o *Options, streams func(uint64) *rand.Ran
 		}
 	}
 	s.scheduleIndustrial(p, o, stop, streams)
+	s.scheduleDNS(p, streams(304))
 }
 
 // refreshARP re-resolves n's gateway every n.arpEvery seconds from first.

@@ -14,6 +14,7 @@ import (
 	"github.com/otwatch/otwatch/internal/analyze"
 	"github.com/otwatch/otwatch/internal/attack"
 	"github.com/otwatch/otwatch/internal/detect"
+	"github.com/otwatch/otwatch/internal/detect/malware"
 	"github.com/otwatch/otwatch/internal/pipeline"
 	"github.com/otwatch/otwatch/internal/simulate"
 )
@@ -47,8 +48,12 @@ func detectFile(t *testing.T, path, learn string) []*alert.Alert {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in := detect.NewIndicators()
+	if err := malware.ReadList(strings.NewReader(strings.Join(simulate.Indicators(), "\n")), "simulate", in); err != nil {
+		t.Fatal(err)
+	}
 	opts := analyze.Options{Pipeline: pipeline.DefaultOptions}
-	dt := analyze.WithDetection(&opts, detect.Config{Sensor: "test", LearnUntil: until, Keep: true})
+	dt := analyze.WithDetection(&opts, detect.Config{Sensor: "test", LearnUntil: until, Keep: true, Indicators: in})
 	if _, err := analyze.Files([]string{path}, opts); err != nil {
 		t.Fatal(err)
 	}
