@@ -1,0 +1,127 @@
+package engines_test
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/capture"
+	"github.com/otwatch/otwatch/internal/detect"
+	"github.com/otwatch/otwatch/internal/dissect"
+	_ "github.com/otwatch/otwatch/internal/dissect/all"
+	"github.com/otwatch/otwatch/internal/pipeline"
+	"github.com/otwatch/otwatch/internal/simulate"
+)
+
+// busyPlant is a simulated plant polled twice as fast as the default, split
+// into the half a detector learns on and the half it watches.
+type busyPlant struct {
+	learn, watch []capture.Packet
+	mid          time.Time
+}
+
+func loadBusyPlant(b *testing.B) *busyPlant {
+	b.Helper()
+	var buf bytes.Buffer
+	if _, err := simulate.Generate(&buf, simulate.Options{Seed: 1, Duration: 20 * time.Minute, PollInterval: 500 * time.Millisecond}); err != nil {
+		b.Fatal(err)
+	}
+	src, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "plant.pcap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var all []capture.Packet
+	for {
+		pkt, err := src.ReadPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		pkt.Data = bytes.Clone(pkt.Data)
+		all = append(all, pkt)
+	}
+	bp := &busyPlant{mid: all[0].Timestamp.Add(all[len(all)-1].Timestamp.Sub(all[0].Timestamp) / 2)}
+	for i, p := range all {
+		if !p.Timestamp.Before(bp.mid) {
+			bp.learn, bp.watch = all[:i], all[i:]
+			break
+		}
+	}
+	return bp
+}
+
+// learned returns a detector that learned on the first half, operational.
+func (bp *busyPlant) learned(b *testing.B) *detect.Detector {
+	d := detect.New(detect.Config{Sensor: "bench", LearnUntil: bp.mid})
+	p := pipeline.New(pipeline.Options{Observer: d, Emitter: d})
+	for _, pkt := range bp.learn {
+		p.Process(pkt)
+	}
+	d.SetMode(detect.Operational)
+	return d
+}
+
+func (bp *busyPlant) run(b *testing.B, opts pipeline.Options) {
+	b.ReportAllocs()
+	for b.Loop() {
+		p := pipeline.New(opts)
+		for _, pkt := range bp.watch {
+			p.Process(pkt)
+		}
+		p.Close()
+	}
+	n := float64(b.N) * float64(len(bp.watch))
+	b.ReportMetric(n/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/n, "ns/packet")
+}
+
+// BenchmarkPacketPath is the packet path without detection: decoding, flows,
+// reassembly and every dissector, over the watched half of a busy plant.
+func BenchmarkPacketPath(b *testing.B) {
+	bp := loadBusyPlant(b)
+	bp.run(b, pipeline.DefaultOptions)
+}
+
+// BenchmarkPacketPathWithDetection is the same input with a learned
+// detector and every engine seeing every frame and operation.
+func BenchmarkPacketPathWithDetection(b *testing.B) {
+	bp := loadBusyPlant(b)
+	d := bp.learned(b)
+	opts := pipeline.DefaultOptions
+	opts.Observer, opts.Emitter = d, d
+	bp.run(b, opts)
+	if n := len(d.Alerts()); n != 0 {
+		b.Logf("%d alerts on benign traffic", n)
+	}
+}
+
+// BenchmarkDetectOperations feeds the watched half's operations, recorded
+// once, to a learned detector: operations per second and allocations per
+// operation of detection alone.
+func BenchmarkDetectOperations(b *testing.B) {
+	bp := loadBusyPlant(b)
+	d := bp.learned(b)
+	var ops []*dissect.Operation
+	p := pipeline.New(pipeline.Options{Emitter: dissect.EmitterFunc(func(op *dissect.Operation) { ops = append(ops, op.Clone()) })})
+	for _, pkt := range bp.watch {
+		p.Process(pkt)
+	}
+	p.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, op := range ops {
+			d.Emit(op)
+		}
+	}
+	n := float64(b.N) * float64(len(ops))
+	b.ReportMetric(n/b.Elapsed().Seconds(), "operations/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/n, "ns/operation")
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
+		for _, op := range ops {
+			d.Emit(op)
+		}
+	}))/float64(len(ops)), "allocs/operation")
+}
