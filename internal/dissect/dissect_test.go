@@ -2,6 +2,7 @@ package dissect
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 	"unsafe"
@@ -84,5 +85,28 @@ func TestIntern(t *testing.T) {
 	}
 	if Intern(nil) != "" {
 		t.Error("Intern(nil) != \"\"")
+	}
+}
+
+// TestOperationJSONRoundTrip: an operation written as JSON reads back the
+// same, and bad names are errors.
+func TestOperationJSONRoundTrip(t *testing.T) {
+	op := Operation{Protocol: "modbus", Class: ClassWrite, Result: Result{Status: StatusError, Code: 2},
+		Client: Endpoint{MAC: MAC{0, 0x1b, 0x1b, 1, 2, 3}, IP: netip.MustParseAddr("10.0.0.1"), Port: 50000}}
+	b, err := json.Marshal(&op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Operation
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Class != op.Class || back.Result != op.Result || back.Client != op.Client {
+		t.Errorf("round trip: %+v, want %+v", back, op)
+	}
+	for _, bad := range []string{`{"class":"nosuch"}`, `{"result":{"status":"fine"}}`, `{"client":{"mac":"00:1b"}}`} {
+		if err := json.Unmarshal([]byte(bad), &back); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package dissect
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -51,6 +52,17 @@ func (c Class) String() string {
 // MarshalText encodes the class by name.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText decodes a class name; an unknown name is an error.
+func (c *Class) UnmarshalText(b []byte) error {
+	for i, n := range classNames {
+		if n == string(b) {
+			*c = Class(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("dissect: unknown operation class %q", b)
+}
+
 // MAC is an Ethernet address. Its JSON form is "00:1b:1b:8a:22:11".
 type MAC [6]byte
 
@@ -59,6 +71,17 @@ func (m MAC) String() string { return net.HardwareAddr(m[:]).String() }
 
 // MarshalText encodes the address as String does.
 func (m MAC) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText decodes an address in any form net.ParseMAC accepts with
+// six octets.
+func (m *MAC) UnmarshalText(b []byte) error {
+	hw, err := net.ParseMAC(string(b))
+	if err != nil || len(hw) != 6 {
+		return fmt.Errorf("dissect: %q is not an Ethernet address", b)
+	}
+	copy(m[:], hw)
+	return nil
+}
 
 // IsZero reports whether the address is all zeros (not seen).
 func (m MAC) IsZero() bool { return m == MAC{} }
@@ -109,6 +132,17 @@ func (s Status) String() string {
 
 // MarshalText encodes the status by name.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a status name; an unknown name is an error.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("dissect: unknown result status %q", b)
+}
 
 // Fact keys shared by all dissectors, so the inventory can merge what
 // different protocols say about one device.
