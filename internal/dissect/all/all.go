@@ -12,6 +12,7 @@ import (
 	_ "github.com/otwatch/otwatch/internal/dissect/dns"      // register dns, mdns and llmnr
 	_ "github.com/otwatch/otwatch/internal/dissect/enip"     // register enip (EtherNet/IP + CIP)
 	_ "github.com/otwatch/otwatch/internal/dissect/ftp"      // register ftp
+	_ "github.com/otwatch/otwatch/internal/dissect/goose"    // register goose (GOOSE, GSE management) and sv (Sampled Values)
 	_ "github.com/otwatch/otwatch/internal/dissect/http"     // register http
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
 	_ "github.com/otwatch/otwatch/internal/dissect/lldp"     // register lldp
