@@ -121,6 +121,9 @@ func (p *Pipeline) service(s *stream, f *flow.Flow[*stream], dir dissect.Directi
 		return
 	}
 	if dir == dissect.ToClient && !s.answered {
+		if _, ok := s.sess.(serviceNamer); ok && len(d.Payload) == 0 && d.TCPFlags&decode.TCPFlagRST == 0 {
+			return // the service's name is known once it answers with data
+		}
 		s.answered, s.answer = true, dissect.StatusOK
 		s.answerRef = p.ctx.Packet
 		if d.Transport == decode.ProtoTCP && d.TCPFlags&decode.TCPFlagRST != 0 && f.Packets[dissect.ToClient] == 1 {
@@ -143,6 +146,13 @@ func (p *Pipeline) probeDone(s *stream) {
 	}
 }
 
+// serviceNamer is a session whose protocol is known only from its data: a
+// front end on a shared port (TCP 102 carries S7comm and MMS) names the
+// service it found.
+type serviceNamer interface {
+	ServiceName() string
+}
+
 func (p *Pipeline) emitService(s *stream, st dissect.Status, text string) {
 	s.reported = true
 	op := p.ctx.Op("service")
@@ -153,6 +163,9 @@ func (p *Pipeline) emitService(s *stream, st dissect.Status, text string) {
 	name := service.Name(s.flow.Transport, port)
 	if s.diss != nil {
 		name = s.diss.Name()
+	}
+	if n, ok := s.sess.(serviceNamer); ok {
+		name = n.ServiceName()
 	}
 	if name == "" {
 		name = "unknown"

@@ -16,13 +16,14 @@ import (
 	_ "github.com/otwatch/otwatch/internal/dissect/http"     // register http
 	_ "github.com/otwatch/otwatch/internal/dissect/iec104"   // register iec104 (IEC 60870-5-104)
 	_ "github.com/otwatch/otwatch/internal/dissect/lldp"     // register lldp
+	_ "github.com/otwatch/otwatch/internal/dissect/mms"      // mms (IEC 61850 MMS), decoded by s7comm's port 102 front end
 	_ "github.com/otwatch/otwatch/internal/dissect/modbus"   // register modbus (Modbus/TCP)
 	_ "github.com/otwatch/otwatch/internal/dissect/mqtt"     // register mqtt
 	_ "github.com/otwatch/otwatch/internal/dissect/netbios"  // register netbios (name and datagram service)
 	_ "github.com/otwatch/otwatch/internal/dissect/opcua"    // register opcua (OPC UA binary)
 	_ "github.com/otwatch/otwatch/internal/dissect/profinet" // register profinet (DCP, RT, alarms, PN-IO CM)
 	_ "github.com/otwatch/otwatch/internal/dissect/rdp"      // register rdp
-	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TPKT/COTP, S7comm, S7comm-plus)
+	_ "github.com/otwatch/otwatch/internal/dissect/s7comm"   // register s7comm (TCP 102 front end: TPKT/COTP, S7comm, S7comm-plus, hands MMS to mms)
 	_ "github.com/otwatch/otwatch/internal/dissect/smb"      // register smb (SMB1, SMB2/3, NTLMSSP)
 	_ "github.com/otwatch/otwatch/internal/dissect/snmp"     // register snmp (v1/v2c, v3 recognised)
 	_ "github.com/otwatch/otwatch/internal/dissect/ssh"      // register ssh

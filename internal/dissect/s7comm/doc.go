@@ -14,4 +14,8 @@
 // reference (S7comm) or sequence number (S7comm-plus); COTP connection set-
 // up is an operation of protocol "cotp". See README.md for the functions,
 // classes and what is not decoded.
+//
+// The dissector is the one front end of TCP port 102: a connection whose
+// first data is the ISO session layer rather than S7 is handed, TSDU by
+// TSDU, to package mms (IEC 61850 MMS).
 package s7comm

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/mms"
 	"github.com/otwatch/otwatch/internal/dissect/tpkt"
 )
 
@@ -19,7 +20,9 @@ const (
 	ProtoCOTP       = "cotp"
 )
 
-// Dissector decodes S7comm and recognises S7comm-plus over TPKT/COTP.
+// Dissector decodes S7comm and recognises S7comm-plus over TPKT/COTP. It
+// is the one front end of TCP port 102: a connection whose first data is
+// the ISO session layer instead is handed to package mms.
 type Dissector struct{}
 
 // Name returns "s7comm".
@@ -28,7 +31,8 @@ func (Dissector) Name() string { return ProtoS7comm }
 // Probe accepts a flow whose first payload is a TPKT frame holding either
 // a COTP connection request with S7-style transport selectors, or a COTP
 // DT whose user data starts with the S7comm (0x32) or S7comm-plus (0x72)
-// protocol id.
+// protocol id or with the ISO session SPDUs that carry MMS
+// (mms.IsSPDU).
 func (Dissector) Probe(p []byte) bool {
 	b, _, err := tpkt.Next(p)
 	if err != nil && err != tpkt.ErrIncomplete {
@@ -56,6 +60,7 @@ func (Dissector) Probe(p []byte) bool {
 		case protoS7Plus:
 			return len(u) >= 2 && (u[1] >= 1 && u[1] <= 3 || u[1] == 0xfe || u[1] == 0xff)
 		}
+		return mms.IsSPDU(u)
 	case tpkt.TypeCR:
 		var t tpkt.TPDU
 		if tpkt.Parse(b, &t) != nil || t.Class != 0 {

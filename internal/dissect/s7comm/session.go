@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/mms"
 	"github.com/otwatch/otwatch/internal/dissect/tpkt"
 )
 
@@ -93,12 +94,20 @@ type plusPending struct {
 
 // dirState is the COTP reassembly state of one direction.
 type dirState struct {
-	frag      []byte
-	fragOn    bool
-	overflow  bool
+	tsdu      tpkt.Reassembler
 	resyncing bool
 	fragPkt   dissect.PacketRef
 }
+
+// connMode is what a connection carries above COTP, decided on the first
+// DT user data (and guessed from the CR's transport selectors before).
+type connMode uint8
+
+const (
+	modeUnknown connMode = iota
+	modeS7               // S7comm or S7comm-plus
+	modeMMS              // ISO session, presentation, ACSE and MMS
+)
 
 // nameEntry caches a formatted target name.
 type nameEntry struct {
@@ -133,6 +142,24 @@ type session struct {
 	tls   bool
 	names [16]nameEntry
 	nextN int
+
+	// mode and, for ISO session connections, the MMS decoder they are
+	// handed to.
+	mode connMode
+	mms  *mms.Session
+	// isoGuess is set when the CR/CC transport selectors are not S7-style.
+	isoGuess bool
+}
+
+// ServiceName names what the connection carries, for its service
+// operation: "mms" once its data showed the ISO session layer, or before
+// any data when its transport selectors are not S7-style; "s7comm"
+// otherwise.
+func (s *session) ServiceName() string {
+	if s.mode == modeMMS || s.mode == modeUnknown && s.isoGuess {
+		return mms.Protocol
+	}
+	return ProtoS7comm
 }
 
 // tpduSeen, when set, is told the type of every COTP TPDU parsed; the
@@ -167,7 +194,11 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 		if err != nil {
 			if !d.resyncing {
 				d.resyncing = true
-				s.malformed(ctx, ProtoS7comm, reasonFraming)
+				proto := ProtoS7comm
+				if s.mode == modeMMS {
+					proto = mms.Protocol
+				}
+				s.malformed(ctx, proto, reasonFraming)
 			}
 			n += tpkt.Resync(b)
 			continue
@@ -182,11 +213,13 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 // Gap drops a partial TSDU of direction dir.
 func (s *session) Gap(dir dissect.Direction, lost int, ctx *dissect.Context) {
 	d := &s.dirs[dir]
-	d.fragOn, d.overflow = false, false
-	d.frag = d.frag[:0]
+	d.tsdu.Reset()
 	d.resyncing = true
 	if dir == dissect.ToClient {
 		s.szlMore = false
+	}
+	if s.mms != nil {
+		s.mms.Gap(dir, ctx)
 	}
 }
 
@@ -225,6 +258,9 @@ func (s *session) Close(ctx *dissect.Context) {
 		}
 		s.plusUnanswered(&s.plus[oldest], ctx)
 	}
+	if s.mms != nil {
+		s.mms.Close(ctx)
+	}
 }
 
 func (s *session) malformed(ctx *dissect.Context, proto, reason string) {
@@ -257,8 +293,10 @@ func (s *session) tpdu(dir dissect.Direction, b []byte, ctx *dissect.Context) {
 		}
 		s.crSeen, s.crTime, s.crPkt = true, ctx.Time, ctx.Packet
 		s.setTSAPs(&t)
+		s.guessMode(&t)
 	case tpkt.TypeCC:
 		s.setTSAPs(&t)
+		s.guessMode(&t)
 		op := ctx.Op(ProtoCOTP)
 		if s.crSeen {
 			op.Request = true
@@ -319,6 +357,9 @@ func (s *session) setTSAPs(t *tpkt.TPDU) {
 	if t.TPDUSize > 0 {
 		s.tpduSize = t.TPDUSize
 	}
+	if s.mms != nil {
+		s.mms.SetTSAPs(s.calling, s.called)
+	}
 }
 
 // cotpOp fills a connection_request operation.
@@ -344,28 +385,29 @@ func (s *session) tsapAttrs(op *dissect.Operation) {
 // dt reassembles DT TPDUs into a TSDU and dispatches it by protocol id.
 func (s *session) dt(dir dissect.Direction, t *tpkt.TPDU, ctx *dissect.Context) {
 	d := &s.dirs[dir]
+	if !d.tsdu.Pending() {
+		s.decide(t.Data)
+	}
 	if !t.EOT {
-		if !d.fragOn {
-			d.fragOn, d.overflow = true, false
-			d.frag = d.frag[:0]
+		if !d.tsdu.Pending() {
 			d.fragPkt = ctx.Packet
 		}
-		d.appendFrag(t.Data)
+		d.tsdu.Add(t.Data, false)
 		return
 	}
-	pdu := t.Data
+	pdu, _ := d.tsdu.Add(t.Data, true)
 	var first dissect.PacketRef
-	multi := false
-	if d.fragOn {
-		d.appendFrag(t.Data)
-		d.fragOn = false
-		if d.overflow && (len(d.frag) == 0 || d.frag[0] != protoS7Plus) {
-			d.overflow = false
-			s.malformed(ctx, ProtoS7comm, reasonTSDU)
-			return
-		}
-		d.overflow = false
-		pdu, first, multi = d.frag, d.fragPkt, true
+	multi := d.tsdu.Joined()
+	if multi {
+		first = d.fragPkt
+	}
+	if s.mode == modeMMS {
+		s.mms.TSDU(dir, pdu, d.tsdu.Truncated(), first, multi, ctx)
+		return
+	}
+	if multi && d.tsdu.Truncated() && (len(pdu) == 0 || pdu[0] != protoS7Plus) {
+		s.malformed(ctx, ProtoS7comm, reasonTSDU)
+		return
 	}
 	if len(pdu) == 0 {
 		return // an empty DT: S7comm-plus sends them as keep-alives
@@ -390,14 +432,57 @@ func (s *session) dt(dir dissect.Direction, t *tpkt.TPDU, ctx *dissect.Context) 
 	}
 }
 
-func (d *dirState) appendFrag(b []byte) {
-	if d.overflow {
+// guessMode sizes TSDU reassembly from the transport selectors of a CR or
+// CC before any data: S7-style selectors mean S7comm, others (IEC 61850
+// stacks use 0x0001) an ISO session. The first DT decides.
+func (s *session) guessMode(t *tpkt.TPDU) {
+	if s.mode != modeUnknown || len(t.CallingTSAP) == 0 && len(t.CalledTSAP) == 0 {
 		return
 	}
-	room := maxTSDU - len(d.frag)
-	if len(b) > room {
-		b = b[:room]
-		d.overflow = true
+	max := maxTSDU
+	s.isoGuess = !s7TSAP(t.CalledTSAP) && !s7TSAP(t.CallingTSAP)
+	if s.isoGuess {
+		max = mms.MaxTSDU
 	}
-	d.frag = append(d.frag, b...)
+	for i := range s.dirs {
+		if !s.dirs[i].tsdu.Pending() {
+			s.dirs[i].tsdu.Max = max
+		}
+	}
+}
+
+// decide chooses, on the start of the first TSDU that tells, between
+// S7comm and the ISO session layer of MMS. S7 connections keep their
+// per-PDU dispatch by protocol id; an ISO session connection hands every
+// TSDU to the MMS decoder from then on.
+func (s *session) decide(data []byte) {
+	for i := range s.dirs {
+		if s.dirs[i].tsdu.Max == 0 {
+			s.dirs[i].tsdu.Max = maxTSDU
+		}
+	}
+	if s.mode != modeUnknown || len(data) == 0 {
+		return
+	}
+	switch data[0] {
+	case protoS7, protoS7Plus, 0x16, 0x17, 0x15, 0x14:
+		s.mode = modeS7
+		for i := range s.dirs {
+			if !s.dirs[i].tsdu.Pending() {
+				s.dirs[i].tsdu.Max = maxTSDU
+			}
+		}
+		return
+	}
+	if !mms.IsSPDU(data) {
+		return
+	}
+	s.mode = modeMMS
+	s.mms = mms.NewSession(s.flow)
+	s.mms.SetTSAPs(s.calling, s.called)
+	for i := range s.dirs {
+		if s.dirs[i].tsdu.Max < mms.MaxTSDU {
+			s.dirs[i].tsdu.Max = mms.MaxTSDU
+		}
+	}
 }

@@ -4,7 +4,7 @@
 // of ISO 8073 / ITU-T X.224 (connection request CR, connection confirm CC,
 // data DT, disconnect request DR, disconnect confirm DC, TPDU error ER),
 // with the TSAP and TPDU-size parameters of connection set-up (X.224
-// section 13.3.4).
+// section 13.3.4), and the reassembly of DT TPDUs into TSDUs.
 //
 // It is a library for dissectors (S7comm, IEC 61850 MMS), not a dissector:
 // it registers nothing. Parsing allocates nothing; parsed values point into

@@ -145,3 +145,63 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// ISO 8073 section 6.3: DT TPDUs with EOT clear continue a TSDU, the one
+// with EOT set ends it.
+func TestReassembler(t *testing.T) {
+	type add struct {
+		data string
+		eot  bool
+	}
+	tests := []struct {
+		name      string
+		max       int
+		adds      []add
+		want      string // the TSDU of the last Add, "-" when none
+		joined    bool
+		truncated bool
+	}{
+		{"one DT", 16, []add{{"0102", true}}, "0102", false, false},
+		{"three DTs", 16, []add{{"01", false}, {"02", false}, {"03", true}}, "010203", true, false},
+		{"pending", 16, []add{{"01", false}}, "-", false, false},
+		{"bounded", 3, []add{{"0102", false}, {"0304", true}}, "010203", true, true},
+		{"bounded at an edge", 2, []add{{"0102", false}, {"03", false}, {"04", true}}, "0102", true, true},
+		{"a TSDU after a truncated one", 2, []add{{"010203", false}, {"04", true}, {"05", false}, {"06", true}}, "0506", true, false},
+	}
+	for _, tt := range tests {
+		r := Reassembler{Max: tt.max}
+		var got []byte
+		done := false
+		for _, a := range tt.adds {
+			got, done = r.Add(hx(t, a.data), a.eot)
+		}
+		g := "-"
+		if done {
+			g = hex.EncodeToString(got)
+		}
+		if g != tt.want || done && (r.Joined() != tt.joined || r.Truncated() != tt.truncated) || r.Pending() == done {
+			t.Errorf("%s: %s joined %v truncated %v pending %v", tt.name, g, r.Joined(), r.Truncated(), r.Pending())
+		}
+	}
+	// A single-DT TSDU is the DT's own bytes; Reset drops a partial one.
+	r := Reassembler{Max: 8}
+	in := hx(t, "0a0b")
+	if got, _ := r.Add(in, true); &got[0] != &in[0] {
+		t.Error("single DT copied")
+	}
+	r.Add(hx(t, "01"), false)
+	r.Reset()
+	if got, _ := r.Add(hx(t, "02"), true); r.Pending() || r.Joined() || hex.EncodeToString(got) != "02" {
+		t.Errorf("after Reset: %x joined %v", got, r.Joined())
+	}
+}
+
+func TestReassemblerAllocs(t *testing.T) {
+	r := Reassembler{Max: 64}
+	a, b := hx(t, "0102"), hx(t, "0304")
+	r.Add(a, false)
+	r.Add(b, true)
+	if n := testing.AllocsPerRun(100, func() { r.Add(a, false); r.Add(b, true) }); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+}
