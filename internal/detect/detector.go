@@ -243,6 +243,13 @@ func (d *Detector) Mode() Mode { return d.mode }
 // Learning reports whether the Detector is in learning mode.
 func (d *Detector) Learning() bool { return d.mode == Learning }
 
+// LearningAt reports whether capture time t falls in the learning period:
+// an operation reported late (a request paired with a response that came
+// after learning ended) still belongs to the period it started in.
+func (d *Detector) LearningAt(t time.Time) bool {
+	return d.mode == Learning || !d.learnEnd.IsZero() && t.Before(d.learnEnd) && !d.cfg.Operational
+}
+
 // Now returns the capture time of the newest input.
 func (d *Detector) Now() time.Time { return d.now }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/detect"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/service"
@@ -69,6 +70,9 @@ type engine struct {
 	// muted counts findings not raised because their client was
 	// scanning or new devices flooded in.
 	muted uint64
+	// senders are the local addresses that sent a packet while the
+	// sensor learned, already in the baseline as devices.
+	senders map[netip.Addr]struct{}
 }
 
 type flowKey struct {
@@ -117,8 +121,30 @@ func (e *engine) Engine() alert.Engine { return alert.Policy }
 // Operation implements detect.OperationHandler: while the detector learns
 // it adds the operation's patterns to the baseline, afterwards it checks
 // them.
+// Packet implements detect.PacketHandler: while learning, every local
+// address that sends a packet is a known device, even if no operation
+// named it as a client (a capture that starts in the middle of its
+// conversations, a flow whose service operation comes when it ends). In
+// operational mode it returns at once.
+func (e *engine) Packet(d *detect.Detector, p *decode.Packet) {
+	if !d.Learning() || !p.SrcIP.IsValid() {
+		return
+	}
+	if _, ok := e.senders[p.SrcIP]; ok || !local(p.SrcIP) || len(e.senders) >= maxSenders {
+		return
+	}
+	if e.senders == nil {
+		e.senders = map[netip.Addr]struct{}{}
+	}
+	e.senders[p.SrcIP] = struct{}{}
+	d.Baseline().Observe(deviceEntry(p.SrcIP), p.Timestamp, "learning")
+}
+
+// maxSenders bounds the addresses learned from packets.
+const maxSenders = 1 << 16
+
 func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
-	if d.Learning() {
+	if d.LearningAt(op.Time) {
 		e.learn(d, op)
 		return
 	}
