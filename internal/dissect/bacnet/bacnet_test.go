@@ -373,3 +373,21 @@ func TestTags(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedRequestAnswered: a ReadProperty whose object identifier is
+// cut short (clause 20.2.14 gives it four octets) stays a protocol violation
+// when the device answers it with a Reject (clause 20.1.8).
+func TestMalformedRequestAnswered(t *testing.T) {
+	ops := run(t, []step{
+		{dissect.ToServer, "810a000d 0104 0005010c 0c0000"},
+		{dissect.ToClient, "810a0009 0100 600102"},
+	})
+	if len(ops) == 0 {
+		t.Fatal("no operation")
+	}
+	for _, op := range ops {
+		if op.Result.Status != dissect.StatusMalformed {
+			t.Errorf("%s: status %v, want malformed", op.FunctionName, op.Result.Status)
+		}
+	}
+}

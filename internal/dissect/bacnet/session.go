@@ -463,6 +463,9 @@ func (s *session) response(dir dissect.Direction, p *pdu, ctx *dissect.Context) 
 	case p.malformed != "":
 		r.name = "malformed"
 		r.malformed(p.malformed)
+	case r.result.Status == dissect.StatusMalformed:
+		// A malformed request stays malformed whatever the answer: the
+		// violation is the request's.
 	case p.segmented && p.seq != 0:
 		r.result.Status = dissect.StatusOK
 		r.attr(attrSegmented, "continuation")
