@@ -71,6 +71,13 @@ func (h *hostTable) get(a netip.Addr, t time.Time) *Host {
 }
 
 func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
+	// Every flow has one "service" operation naming its protocol, so the
+	// industrial hosts are known from those alone; the other operations
+	// matter here only for ARP (MAC addresses) and identity (names), and
+	// for layer-2 and unclaimed-port protocols without a service one.
+	if op.Protocol != "service" && op.Protocol != "arp" && len(op.Identity) == 0 && op.Transport != "" {
+		return
+	}
 	if OpIndustrial(op) {
 		if op.Protocol == "service" && op.Result.Status != dissect.StatusOK {
 			return // an unanswered probe of an industrial port says nothing

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/capture"
+	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/detect"
 	"github.com/otwatch/otwatch/internal/dissect"
 	_ "github.com/otwatch/otwatch/internal/dissect/all"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/pipeline"
 	"github.com/otwatch/otwatch/internal/simulate"
 )
@@ -96,6 +98,45 @@ func BenchmarkPacketPathWithDetection(b *testing.B) {
 	if n := len(d.Alerts()); n != 0 {
 		b.Logf("%d alerts on benign traffic", n)
 	}
+}
+
+// taps hands frames and operations to several consumers, in order.
+type taps []interface {
+	pipeline.Observer
+	dissect.Emitter
+}
+
+func (t taps) Packet(p *decode.Packet, err error) {
+	for _, x := range t {
+		x.Packet(p, err)
+	}
+}
+
+func (t taps) Emit(op *dissect.Operation) {
+	for _, x := range t {
+		x.Emit(op)
+	}
+}
+
+// BenchmarkSensorPath is what a sensor runs on every packet before
+// detection: the packet path and the device inventory.
+func BenchmarkSensorPath(b *testing.B) {
+	bp := loadBusyPlant(b)
+	inv := inventory.New(inventory.DefaultOptions)
+	opts := pipeline.DefaultOptions
+	opts.Observer, opts.Emitter = taps{inv}, taps{inv}
+	bp.run(b, opts)
+}
+
+// BenchmarkSensorPathWithDetection adds a learned detector with every
+// engine to BenchmarkSensorPath.
+func BenchmarkSensorPathWithDetection(b *testing.B) {
+	bp := loadBusyPlant(b)
+	d := bp.learned(b)
+	inv := inventory.New(inventory.DefaultOptions)
+	opts := pipeline.DefaultOptions
+	opts.Observer, opts.Emitter = taps{inv, d}, taps{inv, d}
+	bp.run(b, opts)
 }
 
 // BenchmarkDetectOperations feeds the watched half's operations, recorded

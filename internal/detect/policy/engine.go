@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
@@ -73,6 +75,84 @@ type engine struct {
 	// senders are the local addresses that sent a packet while the
 	// sensor learned, already in the baseline as devices.
 	senders map[netip.Addr]struct{}
+	// known caches the shapes of operations that check found entirely
+	// within the baseline, so that the steady polling of a plant costs one
+	// lookup instead of one per baseline entry. The baseline only grows
+	// in operational mode, so a shape once known stays known.
+	known map[shape]shapeNames
+	// recent is a direct-mapped cache in front of known: most operations
+	// repeat one of a few shapes per flow, found here without hashing the
+	// whole key.
+	recent *[recentSize]shape
+	// findings counts the findings raised, to tell whether a check raised
+	// one.
+	findings uint64
+}
+
+// shape is what decides the outcome of check for an operation: its
+// parties, protocol, function, class and result, and for Modbus its one
+// target (the only protocol whose ranges are judged). Its strings are keyed by their data pointers and
+// lengths, so that the key is plain memory and hashes in one pass:
+// dissectors name protocols and functions with constant or interned
+// strings, so the same name comes back at the same address. shapeNames
+// holds the strings themselves, compared on a hit, so that a name that
+// happens to reuse an address is never mistaken for another.
+type shape struct {
+	c, s                 [16]byte
+	proto, fn, kind      uintptr
+	protoN, fnN, kindN   uint32
+	addr, n              uint32
+	port                 uint16
+	class, status, flags uint8
+	pad                  [7]byte // keeps the struct free of implicit padding
+}
+
+type shapeNames struct{ protocol, function, kind string }
+
+func strKey(s string) (uintptr, uint32) {
+	return uintptr(unsafe.Pointer(unsafe.StringData(s))), uint32(len(s))
+}
+
+func shapeOf(op *dissect.Operation) (shape, shapeNames) {
+	k := shape{c: op.Client.IP.As16(), s: op.Server.IP.As16(), port: op.Server.Port,
+		class: uint8(op.Class), status: uint8(op.Result.Status)}
+	if op.Response {
+		k.flags |= 1
+	}
+	if !op.Client.IP.Is4() {
+		k.flags |= 4
+	}
+	n := shapeNames{protocol: op.Protocol, function: op.FunctionName}
+	k.proto, k.protoN = strKey(op.Protocol)
+	k.fn, k.fnN = strKey(op.FunctionName)
+	if len(op.Targets) == 1 && op.Protocol == "modbus" { // only Modbus ranges are judged
+		t := &op.Targets[0]
+		k.flags |= 2
+		k.addr, k.n = t.Address, t.Count
+		k.kind, k.kindN = strKey(t.Kind)
+		n.kind = t.Kind
+	}
+	return k, n
+}
+
+// recentSize is the number of slots of the direct-mapped cache.
+const recentSize = 1 << 12
+
+// slot picks k's slot in the direct-mapped cache: a multiplicative mix of
+// the words that vary most between operations.
+func (k *shape) slot() uint32 {
+	h := binary.LittleEndian.Uint64(k.c[8:]) ^ binary.LittleEndian.Uint64(k.s[8:])*0x9E3779B97F4A7C15
+	h ^= uint64(k.fn)*0xC2B2AE3D27D4EB4F ^ uint64(k.port)<<32 ^ uint64(k.addr) ^ uint64(k.n)<<16 ^ uint64(k.class)<<56
+	h *= 0x165667B19E3779F9
+	return uint32(h>>52) & (recentSize - 1)
+}
+
+// maxKnown bounds the shape cache; past it the cache starts again.
+const maxKnown = 1 << 16
+
+func (e *engine) raise(d *detect.Detector, f detect.Finding) {
+	e.findings++
+	d.Raise(f)
 }
 
 type flowKey struct {
@@ -321,6 +401,42 @@ func (e *engine) learn(d *detect.Detector, op *dissect.Operation) {
 // internet access, a new connection or protocol, programming, a new
 // writer, a new function, a new register range.
 func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
+	if len(op.Targets) > 1 && op.Protocol == "modbus" {
+		e.checkSlow(d, op) // ranges are judged per target
+		return
+	}
+	if !op.Client.IP.IsValid() || op.Client.IP.Zone() != "" || op.Server.IP.Zone() != "" {
+		e.checkSlow(d, op)
+		return
+	}
+	k, names := shapeOf(op)
+	if e.recent == nil {
+		e.recent = new([recentSize]shape)
+	}
+	slot := &e.recent[k.slot()]
+	if *slot == k && k.fn != 0 {
+		return // the pointers equal a known shape's, and known holds their strings alive
+	}
+	if n, ok := e.known[k]; ok && n == names {
+		*slot = k
+		return
+	}
+	findings, muted := e.findings, e.muted
+	known := e.checkSlow(d, op)
+	if known && findings == e.findings && muted == e.muted {
+		if e.known == nil || len(e.known) >= maxKnown {
+			e.known = make(map[shape]shapeNames, 256)
+			clear(e.recent[:]) // its pointers were kept alive by the old map
+		}
+		e.known[k] = names
+		*slot = k
+	}
+}
+
+// checkSlow compares op with the baseline entry by entry. It reports
+// whether the outcome depends only on the baseline (no per-client or
+// per-flow state was involved), so that it may be cached.
+func (e *engine) checkSlow(d *detect.Detector, op *dissect.Operation) (cacheable bool) {
 	if !e.indexed {
 		e.index(d)
 	}
@@ -364,10 +480,10 @@ func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
 	}
 	if op.Protocol == "service" {
 		e.connection(d, op)
-		return
+		return b.Has(connectionEntry(op))
 	}
 	if !detect.Industrial(op.Protocol) || op.FunctionName == "" {
-		return
+		return true // known devices stay known: nothing to judge, ever
 	}
 	if len(e.flows) > 0 {
 		fk := flowKey{c, s, op.Server.Port}
@@ -383,6 +499,7 @@ func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
 		}
 	}
 	e.functions(d, op)
+	return true
 }
 
 // index collects the hosts that spoke or served an industrial protocol in
@@ -460,7 +577,7 @@ func (e *engine) newDevice(d *detect.Detector, op *dissect.Operation, ep dissect
 	if op.Protocol == "arp" && ep == op.Client {
 		src.MAC = ep.MAC // the ARP sender's own binding
 	}
-	d.Raise(detect.Finding{Type: NewDevice, Time: op.Time, Protocol: serviceName(op), Source: src,
+	e.raise(d, detect.Finding{Type: NewDevice, Time: op.Time, Protocol: serviceName(op), Source: src,
 		Detail: detail, Op: op, Learn: learned(ent),
 		Details: []dissect.Attr{{Key: "first_protocol", Value: serviceName(op)}}})
 }
@@ -485,7 +602,7 @@ func (e *engine) internet(d *detect.Detector, op *dissect.Operation, pc, ps, ans
 		return
 	}
 	name := serviceName(op)
-	d.Raise(detect.Finding{Type: InternetAccess, Time: op.Time, Protocol: name,
+	e.raise(d, detect.Finding{Type: InternetAccess, Time: op.Time, Protocol: name,
 		Source: party(op.Client, false), Destination: party(op.Server, true),
 		Detail: portDetail(op, name), Op: op, Learn: learned(ent)})
 }
@@ -574,7 +691,7 @@ func (e *engine) raiseConnection(d *detect.Detector, op *dissect.Operation, ent 
 	default:
 		f.Type = NewConnection
 	}
-	d.Raise(f)
+	e.raise(d, f)
 }
 
 func (e *engine) markFlow(fk flowKey, st flowState) {
@@ -645,7 +762,7 @@ func (e *engine) functions(d *detect.Detector, op *dissect.Operation) {
 		ent := classEntry(op)
 		if !b.Has(ent) && !e.engineering(b, op) {
 			f.Type, f.Key, f.Detail, f.Learn = UnauthorizedProgramming, op.Protocol, opSummary(op), learned(ent)
-			d.Raise(f)
+			e.raise(d, f)
 		}
 		return
 	case dissect.ClassWrite:
@@ -655,14 +772,14 @@ func (e *engine) functions(d *detect.Detector, op *dissect.Operation) {
 		ent := classEntry(op)
 		if !b.Has(ent) && !b.Has(writerEntry(op.Client.IP)) {
 			f.Type, f.Key, f.Detail, f.Learn = NewWrite, op.Protocol, opSummary(op), learned(ent)
-			d.Raise(f)
+			e.raise(d, f)
 			return
 		}
 	default:
 		ent := functionEntry(op)
 		if !b.Has(ent) {
 			f.Type, f.Key, f.Detail, f.Learn = functionType(op.Protocol), op.FunctionName, functionDetail(op), learned(ent)
-			d.Raise(f)
+			e.raise(d, f)
 			return
 		}
 	}
@@ -681,7 +798,7 @@ func (e *engine) functions(d *detect.Detector, op *dissect.Operation) {
 		}
 		st.ranges++
 		f.Type, f.Key, f.Detail, f.Learn = AddressRange, target, target, learned(ent)
-		d.Raise(f)
+		e.raise(d, f)
 		return false
 	})
 }
