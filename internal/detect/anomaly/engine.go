@@ -1,16 +1,137 @@
 package anomaly
 
 import (
+	"net/netip"
+
 	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/detect"
+	"github.com/otwatch/otwatch/internal/dissect"
 )
 
-func init() { detect.Register("anomaly", newEngine) }
+func init() { detect.Register("anomaly", newEngine, types...) }
+
+// Bounds of the engine's state: every table holds at most this many
+// entries and recycles the least recently seen.
+const (
+	maxTracked = 4096  // scan, flood, discovery, login and polling trackers
+	maxARP     = 16384 // IP-to-MAC bindings, MAC owners and recent requests
+)
+
+// pairKey is a client and a server.
+type pairKey struct{ src, dst netip.Addr }
 
 // engine is the anomaly engine's state in one Detector.
-type engine struct{}
+type engine struct {
+	// Scans: ports per (source, host), hosts per (source, /16), hosts on
+	// industrial ports per source, and the first scan alert of a source.
+	ports    *table[pairKey, distinct[uint32]]
+	sweeps   *table[sweepKey, distinct[netip.Addr]]
+	plcs     *table[netip.Addr, distinct[netip.Addr]]
+	scanners *table[netip.Addr, scanner]
+	// Floods by target.
+	icmp, syn *table[netip.Addr, flood]
+	// ARP bindings.
+	ips  *table[netip.Addr, binding]
+	macs *table[dissect.MAC, netip.Addr]
+	asks *table[pairKey, int64]
+	// Industrial discovery.
+	units *table[pairKey, unitState]
+	szls  *table[pairKey, szlState]
+	lists *table[netip.Addr, distinct[netip.Addr]]
+	// Failed logins per (client, server).
+	logins *table[pairKey, counter]
+	// Polling channels.
+	poll polling
+	// learnEnd is when learning ended (zero while learning or when the
+	// detector started operational).
+	learnEnd int64
+}
 
-func newEngine(d *detect.Detector) detect.Engine { return &engine{} }
+func newEngine(d *detect.Detector) detect.Engine {
+	return &engine{
+		ports:    newTable[pairKey, distinct[uint32]](maxTracked),
+		sweeps:   newTable[sweepKey, distinct[netip.Addr]](maxTracked),
+		plcs:     newTable[netip.Addr, distinct[netip.Addr]](maxTracked),
+		scanners: newTable[netip.Addr, scanner](maxTracked),
+		icmp:     newTable[netip.Addr, flood](maxTracked),
+		syn:      newTable[netip.Addr, flood](maxTracked),
+		ips:      newTable[netip.Addr, binding](maxARP),
+		macs:     newTable[dissect.MAC, netip.Addr](maxARP),
+		asks:     newTable[pairKey, int64](maxARP),
+		units:    newTable[pairKey, unitState](maxTracked),
+		szls:     newTable[pairKey, szlState](maxTracked),
+		lists:    newTable[netip.Addr, distinct[netip.Addr]](maxTracked),
+		logins:   newTable[pairKey, counter](maxTracked),
+		poll:     newPolling(),
+	}
+}
 
 // Engine implements detect.Engine.
 func (e *engine) Engine() alert.Engine { return alert.Anomaly }
+
+// Operation implements detect.OperationHandler.
+func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
+	if op.Request && detect.Industrial(op.Protocol) {
+		e.poll.operation(d, op)
+	}
+	switch op.Protocol {
+	case "service":
+		e.service(d, op)
+		return
+	case "arp":
+		e.arp(d, op)
+		return
+	case "modbus":
+		if op.Request {
+			e.modbusUnit(d, op)
+			if op.Class == dissect.ClassWrite {
+				e.modbusValues(d, op)
+			}
+		}
+	case "s7comm":
+		if op.FunctionName == "read_szl" && op.Request {
+			e.szl(d, op)
+		}
+	case "enip":
+		if op.FunctionName == "list_identity" && op.Request {
+			e.listIdentity(d, op)
+		}
+	}
+	if op.Class == dissect.ClassAuthentication && op.Result.Status == dissect.StatusError {
+		e.loginFailed(d, op)
+	}
+}
+
+// Packet implements detect.PacketHandler: TCP SYNs and ICMP echo requests
+// feed the scan and flood trackers; everything else returns at once.
+func (e *engine) Packet(d *detect.Detector, p *decode.Packet) {
+	switch p.Transport {
+	case decode.ProtoTCP:
+		if p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK|decode.TCPFlagRST) == decode.TCPFlagSYN {
+			e.tcpSYN(d, p)
+		}
+	case decode.ProtoICMP:
+		if p.ICMPType == icmpEcho {
+			e.echo(d, p)
+		}
+	case decode.ProtoICMPv6:
+		if p.ICMPType == icmpv6Echo {
+			e.echo(d, p)
+		}
+	}
+}
+
+// Operational implements detect.ModeHandler: the polling periods learned
+// become the baseline's rate entries.
+func (e *engine) Operational(d *detect.Detector) {
+	if now := d.Now(); !now.IsZero() {
+		e.learnEnd = now.UnixNano()
+	}
+	e.poll.operational(d)
+}
+
+// Tick implements detect.Ticker: polling windows close.
+func (e *engine) Tick(d *detect.Detector, final bool) {
+	e.poll.tick(d, final)
+}
