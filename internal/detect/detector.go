@@ -161,6 +161,10 @@ type Detector struct {
 	learnEnd time.Time
 	now      time.Time
 	nextTick time.Time
+	// nowNS is now in Unix nanoseconds, and dueNS the time at which
+	// advance has work to do (a tick, the end of learning, a pending
+	// policy finding): frames and operations before it only move nowNS.
+	nowNS, dueNS int64
 	open     map[mergeKey]*open
 	byID     map[string]*open
 	kept     []*alert.Alert
@@ -256,8 +260,37 @@ func (d *Detector) Now() time.Time { return d.now }
 // Stats returns the counters.
 func (d *Detector) Stats() Stats { return d.stats }
 
+// at moves capture time to t, calling advance when something is due.
+func (d *Detector) at(t time.Time) {
+	if !d.started {
+		d.advance(t)
+		return
+	}
+	ns := t.UnixNano()
+	if ns <= d.nowNS {
+		return
+	}
+	d.nowNS, d.now = ns, t
+	if ns >= d.dueNS {
+		d.advance(t)
+	}
+}
+
+// due recomputes when advance next has work to do.
+func (d *Detector) due() {
+	due := d.nextTick.UnixNano()
+	if d.mode == Learning {
+		due = min(due, d.learnEnd.UnixNano())
+	}
+	for _, f := range d.pendingPolicy {
+		due = min(due, f.Time.Add(PolicyDelay).UnixNano())
+	}
+	d.dueNS = due
+}
+
 // advance moves capture time to t, switching mode and ticking engines.
 func (d *Detector) advance(t time.Time) {
+	defer d.due()
 	if t.IsZero() {
 		return
 	}
@@ -270,7 +303,7 @@ func (d *Detector) advance(t time.Time) {
 		d.nextTick = t.Add(time.Second)
 	}
 	if t.After(d.now) {
-		d.now = t
+		d.now, d.nowNS = t, t.UnixNano()
 	}
 	if d.mode == Learning && !d.now.Before(d.learnEnd) {
 		d.SetMode(Operational)
@@ -299,14 +332,15 @@ func (d *Detector) SetMode(m Mode) {
 			e.Operational(d)
 		}
 	}
+	if d.started {
+		d.due()
+	}
 }
 
 // Packet implements pipeline.Observer.
 func (d *Detector) Packet(p *decode.Packet, err error) {
 	d.stats.Packets++
-	if p.Timestamp.After(d.now) || !d.started {
-		d.advance(p.Timestamp)
-	}
+	d.at(p.Timestamp)
 	if err != nil {
 		return
 	}
@@ -318,9 +352,7 @@ func (d *Detector) Packet(p *decode.Packet, err error) {
 // Emit implements dissect.Emitter.
 func (d *Detector) Emit(op *dissect.Operation) {
 	d.stats.Operations++
-	if op.Time.After(d.now) || !d.started {
-		d.advance(op.Time)
-	}
+	d.at(op.Time)
 	d.hosts.observe(d, op)
 	d.inOp = op
 	for _, e := range d.ops {
@@ -504,6 +536,7 @@ func (d *Detector) raise(f Finding) *alert.Alert {
 		}
 	}
 	d.pendingPolicy = append(d.pendingPolicy, f)
+	d.dueNS = min(d.dueNS, f.Time.Add(PolicyDelay).UnixNano())
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ func init() {
 // ones, ones looked up in the baseline, and the unlearned ones of the
 // current window.
 type unitState struct {
+	src, dst       netip.Addr // the pair, which a flow's cached state must match
 	known, checked [4]uint64
 	win            distinct[uint8]
 }
@@ -52,9 +54,23 @@ func (e *engine) modbusUnit(d *detect.Detector, op *dissect.Operation) {
 		return
 	}
 	t := op.Time.UnixNano()
-	u, created := e.units.get(pairKey{op.Client.IP, op.Server.IP}, t)
-	if created {
-		*u = unitState{win: distinct[uint8]{set: u.win.set}}
+	if e.units.evicted != e.unitEvicted {
+		e.unitEvicted = e.units.evicted
+		e.unitFlow.Invalidate() // a recycled slot holds another pair's state now
+	}
+	flow := detect.FlowOf(op)
+	u, ok := e.unitFlow.Get(flow)
+	if !ok || u.src != op.Client.IP || u.dst != op.Server.IP {
+		var created bool
+		u, created = e.units.get(pairKey{op.Client.IP, op.Server.IP}, t)
+		if created {
+			*u = unitState{src: op.Client.IP, dst: op.Server.IP, win: distinct[uint8]{set: u.win.set}}
+		}
+		if e.units.evicted != e.unitEvicted {
+			e.unitEvicted = e.units.evicted
+			e.unitFlow.Invalidate()
+		}
+		e.unitFlow.Put(flow, u)
 	}
 	word, bit := unit>>6, uint64(1)<<(unit&63)
 	if u.known[word]&bit != 0 {

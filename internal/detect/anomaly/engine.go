@@ -43,6 +43,10 @@ type engine struct {
 	logins *table[pairKey, counter]
 	// Polling channels.
 	poll polling
+	// unitFlow finds a Modbus flow's unit state without hashing its key;
+	// unitEvicted is the units table's eviction count it is valid for.
+	unitFlow    *detect.FlowCache[*unitState]
+	unitEvicted uint64
 	// learnEnd is when learning ended (zero while learning or when the
 	// detector started operational).
 	learnEnd int64
@@ -64,6 +68,7 @@ func newEngine(d *detect.Detector) detect.Engine {
 		lists:    newTable[netip.Addr, distinct[netip.Addr]](maxTracked),
 		logins:   newTable[pairKey, counter](maxTracked),
 		poll:     newPolling(),
+		unitFlow: detect.NewFlowCache[*unitState](4096),
 	}
 }
 

@@ -43,6 +43,10 @@ type chanKey struct {
 
 // channel is one channel's learning statistics, then its checking state.
 type channel struct {
+	// src, dst and proto are the channel's key, which a flow's cached
+	// channel must match.
+	src, dst netip.Addr
+	proto    string
 	binStart int64
 	binN     int
 	bins     float64
@@ -61,26 +65,38 @@ type channel struct {
 
 // polling holds the channels.
 type polling struct {
-	m       map[chanKey]*channel
+	m map[chanKey]*channel
+	// byFlow finds a flow's channel without hashing its key; entries
+	// are checked against the operation's protocol.
+	byFlow  *detect.FlowCache[*channel]
 	loaded  bool // periodic channels known (learned or read from the baseline)
 	dropped uint64
 }
 
-func newPolling() polling { return polling{m: make(map[chanKey]*channel)} }
+func newPolling() polling {
+	return polling{m: make(map[chanKey]*channel), byFlow: detect.NewFlowCache[*channel](4096)}
+}
 
 // operation counts one request.
 func (p *polling) operation(d *detect.Detector, op *dissect.Operation) {
-	k := chanKey{op.Client.IP, op.Server.IP, op.Protocol}
 	t := op.Time.UnixNano()
-	c := p.m[k]
+	flow := detect.FlowOf(op)
+	c, ok := p.byFlow.Get(flow)
+	if !ok || c.proto != op.Protocol || c.src != op.Client.IP || c.dst != op.Server.IP {
+		c = p.m[chanKey{op.Client.IP, op.Server.IP, op.Protocol}]
+		if c != nil {
+			p.byFlow.Put(flow, c)
+		}
+	}
 	if d.Learning() {
 		if c == nil {
 			if len(p.m) >= maxTracked {
 				p.dropped++
 				return
 			}
-			c = &channel{binStart: t, first: t}
-			p.m[k] = c
+			c = &channel{src: op.Client.IP, dst: op.Server.IP, proto: op.Protocol, binStart: t, first: t}
+			p.m[chanKey{op.Client.IP, op.Server.IP, op.Protocol}] = c
+			p.byFlow.Put(flow, c)
 		}
 		c.advance(t)
 		c.binN++
@@ -118,6 +134,7 @@ func (p *polling) operational(d *detect.Detector) {
 		period, ok := c.learnedPeriod()
 		if !ok {
 			delete(p.m, k)
+			p.byFlow.Invalidate()
 			continue
 		}
 		d.Baseline().SetPeriod(RateEntry(k.src, k.dst, k.proto), now, period, c.total)
@@ -166,7 +183,7 @@ func (p *polling) load(d *detect.Detector) {
 		if r.Kind != baseline.KindRate || r.Period <= 0 || len(p.m) >= maxTracked {
 			continue
 		}
-		c := &channel{}
+		c := &channel{src: r.Client, dst: r.Server, proto: r.Protocol}
 		c.start(r.Period, now)
 		p.m[chanKey{r.Client, r.Server, r.Protocol}] = c
 	}

@@ -30,6 +30,8 @@ type engine struct {
 	dnp      map[netip.Addr]*outstation
 	excs     map[pair]*excCounter
 	channels map[channel]*liveness
+	// byFlow finds a flow's channel without hashing its key.
+	byFlow *detect.FlowCache[*liveness]
 	// lastSweep is when Tick last dropped idle entries.
 	lastSweep time.Time
 	// scratch is makeRoom's buffer.
@@ -41,6 +43,7 @@ func newEngine(d *detect.Detector) detect.Engine {
 		dnp:      map[netip.Addr]*outstation{},
 		excs:     map[pair]*excCounter{},
 		channels: map[channel]*liveness{},
+		byFlow:   detect.NewFlowCache[*liveness](4096),
 	}
 }
 
@@ -85,7 +88,9 @@ func (e *engine) Tick(d *detect.Detector, final bool) {
 	// dropped early only forgets a count.
 	idle := now.Add(-time.Hour)
 	dropIdle(e.excs, idle)
-	dropIdle(e.channels, idle)
+	if dropIdle(e.channels, idle) {
+		e.byFlow.Invalidate()
+	}
 	dropIdle(e.dnp, now.Add(-24*time.Hour))
 }
 
@@ -117,21 +122,23 @@ func resultDetails(op *dissect.Operation) []dissect.Attr {
 type stamped interface{ touched() time.Time }
 
 // dropIdle deletes the entries of m last used before t.
-func dropIdle[K comparable, V stamped](m map[K]V, t time.Time) {
+func dropIdle[K comparable, V stamped](m map[K]V, t time.Time) (dropped bool) {
 	for k, v := range m {
 		if v.touched().Before(t) {
 			delete(m, k)
+			dropped = true
 		}
 	}
+	return dropped
 }
 
 // makeRoom makes room in m when it holds max entries or more: it deletes
 // the least recently used eighth of them, so that a table kept full by new
 // hosts costs one sort per max/8 insertions. buf is scratch space kept
 // between calls.
-func makeRoom[K comparable, V stamped](m map[K]V, max int, buf *[]time.Time) {
+func makeRoom[K comparable, V stamped](m map[K]V, max int, buf *[]time.Time) (dropped bool) {
 	if len(m) < max {
-		return
+		return false
 	}
 	ts := (*buf)[:0]
 	for _, v := range m {
@@ -145,4 +152,5 @@ func makeRoom[K comparable, V stamped](m map[K]V, max int, buf *[]time.Time) {
 		}
 	}
 	*buf = ts[:0]
+	return true
 }

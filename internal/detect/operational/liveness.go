@@ -13,10 +13,12 @@ import (
 type channel struct {
 	client, server netip.Addr
 	port           uint16
+	pad            [6]byte // no implicit padding: the key hashes as one block of memory
 }
 
 // liveness is whether a channel's server answers.
 type liveness struct {
+	key      channel // the channel's key, which a flow's cached entry must match
 	seen     time.Time
 	answered bool   // the server answered on the channel
 	w        window // requests left unanswered since the last answer
@@ -42,16 +44,27 @@ func (e *engine) watch(d *detect.Detector, op *dissect.Operation) {
 	if !answered && !unanswered {
 		return
 	}
-	k := channel{op.Client.IP, op.Server.IP, op.Server.Port}
-	l := e.channels[k]
+	flow := detect.FlowOf(op)
+	l, cached := e.byFlow.Get(flow)
+	if cached && (l.key.client != op.Client.IP || l.key.server != op.Server.IP || l.key.port != op.Server.Port) {
+		cached = false
+	}
+	if !cached {
+		l = e.channels[channel{client: op.Client.IP, server: op.Server.IP, port: op.Server.Port}]
+	}
 	if answered {
 		if l == nil {
 			if !unicast(op.Server.IP) {
 				return
 			}
-			makeRoom(e.channels, maxChannels, &e.scratch)
-			l = &liveness{}
-			e.channels[k] = l
+			if makeRoom(e.channels, maxChannels, &e.scratch) {
+				e.byFlow.Invalidate()
+			}
+			l = &liveness{key: channel{client: op.Client.IP, server: op.Server.IP, port: op.Server.Port}}
+			e.channels[l.key] = l
+		}
+		if !cached {
+			e.byFlow.Put(flow, l)
 		}
 		l.seen, l.answered, l.raised, l.attempt = op.Time, true, time.Time{}, time.Time{}
 		l.w.reset()
