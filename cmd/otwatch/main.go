@@ -32,6 +32,7 @@ func init() {
 		{"analyze", "[flags] FILE... | -i IFACE", "decode captures or a live interface and summarise what is on the network", runAnalyze},
 		{"simulate", "[flags] -o FILE", "write a capture of a simulated plant, with optional attack scenarios", runSimulate},
 		{"demo", "[flags]", "simulate a plant with an attack in progress and analyse it", runDemo},
+		{"advisories", "import|match [flags] ...", "import CSAF advisories and match them to the devices of captures, with risk and recommendations", runAdvisories},
 		{"attack-coverage", "[flags]", "list the MITRE ATT&CK for ICS techniques otwatch detects, as a table or a Navigator layer", runCoverage},
 		{"replay", "[flags] -i IFACE FILE...", "send the frames of captures out of a network interface", runReplay},
 		{"version", "", "print the version", runVersion},

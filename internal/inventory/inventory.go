@@ -702,10 +702,27 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 		return
 	}
 	src := inv.source(op.Protocol, op.FunctionName)
+	nameService := op.Protocol == "dns" || op.Protocol == "mdns" || op.Protocol == "llmnr"
+	ipAttr := 0
 	for _, f := range op.Identity {
 		who := cli
 		if f.Server {
 			who = srv
+		}
+		if nameService && f.Key == dissect.FactHostname {
+			// A name-service answer names the address in its paired "ip"
+			// attribute, often a third host: the name goes to an endpoint
+			// only when the address is that endpoint's.
+			addr := nthAttr(op, "ip", ipAttr)
+			ipAttr++
+			switch addr {
+			case op.Client.IP.String():
+				who = cli
+			case op.Server.IP.String():
+				who = srv
+			default:
+				continue
+			}
 		}
 		v := strings.TrimSpace(f.Value)
 		if who == 0 || v == "" || f.Key == "" {
@@ -713,6 +730,20 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 		}
 		inv.addFact(who, f.Key, v, src, rankOf(op.Protocol, f.Key), t)
 	}
+}
+
+// nthAttr returns the value of the n-th attribute called key, or "".
+func nthAttr(op *dissect.Operation, key string, n int) string {
+	for _, a := range op.Attrs {
+		if a.Key != key {
+			continue
+		}
+		if n == 0 {
+			return a.Value
+		}
+		n--
+	}
+	return ""
 }
 
 // bacnetRouted returns the routed device record of the client (server

@@ -340,3 +340,39 @@ func TestPacketAllocs(t *testing.T) {
 		t.Errorf("Packet allocates %.2f times per frame", n)
 	}
 }
+
+// TestNameServiceFacts: a DNS answer names the address it resolves, not
+// the host that asked (RFC 1035 section 3.4.1: an A record's RDATA is the
+// address of the owner name); an mDNS responder's answer about itself
+// names it.
+func TestNameServiceFacts(t *testing.T) {
+	inv := New(DefaultOptions)
+	asker, resolver, responder := mk(30, "10.0.1.30"), mk(1, "10.0.1.1"), mk(40, "10.0.1.40")
+	for _, h := range []host{asker, resolver, responder} {
+		arp(inv, h, t0)
+	}
+	inv.Emit(&dissect.Operation{Time: t0, Protocol: "dns", FunctionName: "query", Transport: "udp",
+		Client: dissect.Endpoint{IP: asker.ip, Port: 53000}, Server: dissect.Endpoint{IP: resolver.ip, Port: 53},
+		Request: true, Response: true, Result: dissect.Result{Status: dissect.StatusOK},
+		Identity: []dissect.Fact{{Key: dissect.FactHostname, Value: "ews01.plant.local"}},
+		Attrs:    []dissect.Attr{{Key: "ip", Value: "10.0.1.10"}}})
+	inv.Emit(&dissect.Operation{Time: t0, Protocol: "mdns", FunctionName: "query", Transport: "udp",
+		Client: dissect.Endpoint{IP: responder.ip, Port: 5353}, Server: dissect.Endpoint{IP: netip.MustParseAddr("224.0.0.251"), Port: 5353},
+		Response: true, Result: dissect.Result{Status: dissect.StatusOK},
+		Identity: []dissect.Fact{{Key: dissect.FactHostname, Value: "plc02.local"}},
+		Attrs:    []dissect.Attr{{Key: "ip", Value: responder.ip.String()}}})
+	inv.Flush()
+	snap := inv.Snapshot()
+	names := map[string]string{}
+	for _, d := range snap.Devices {
+		for _, ip := range d.IPs {
+			names[ip] = d.Name
+		}
+	}
+	if n := names[asker.ip.String()]; n != "" {
+		t.Errorf("the asker is named %q after resolving another host's name", n)
+	}
+	if n := names[responder.ip.String()]; n != "plc02.local" {
+		t.Errorf("the mDNS responder is named %q, want plc02.local", n)
+	}
+}
