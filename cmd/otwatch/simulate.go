@@ -26,19 +26,23 @@ an engineering workstation, two HMIs and a historian on the control network,
 Siemens, Schneider and Rockwell PLCs and an RTU on the field network, with
 realistic timing: Modbus/TCP polling, S7comm reads and engineering sessions,
 EtherNet/IP/CIP tag reads and class-1 I/O, DNP3 polls and unsolicited
-responses, ARP and DHCP. The same seed always gives the same bytes. Scenarios
-inject events into the timeline:
+responses, ARP and DHCP. The same seed always gives the same bytes. --cells
+adds a building network (BACnet/IP), a substation (IEC 104, MMS, GOOSE) and an
+OPC UA server. Scenarios inject events into the timeline (a cell's scenario
+adds its cell):
 
 `+scenarioHelp(),
 		`  otwatch simulate -o plant.pcap
   otwatch simulate --duration 1h --seed 7 --scenario portscan,new-device -o attack.pcap
   otwatch simulate --scenario plc-program,plc-stop,firmware-update,restart -o maintenance.pcap
+  otwatch simulate --cells all --scenario goose-stnum-jump -o substation.pcap
   otwatch simulate -o - | otwatch analyze -`, stderr)
 	out := fs.String("o", "", "write the capture to this `file` (- for standard output)")
 	seed := fs.Int64("seed", 1, "random seed")
 	dur := fs.Duration("duration", 10*time.Minute, "simulated time span")
 	start := fs.String("start", "2026-01-05T08:00:00Z", "time of the first packet (RFC 3339)")
 	scen := fs.String("scenario", "", "comma-separated scenarios to inject (see above)")
+	cells := fs.String("cells", "", "comma-separated optional cells to add: "+strings.Join(simulate.Cells(), ", ")+" or "+simulate.CellAll)
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -55,6 +59,9 @@ inject events into the timeline:
 	opts := simulate.Options{Seed: *seed, Start: t0, Duration: *dur}
 	if *scen != "" {
 		opts.Scenarios = strings.Split(*scen, ",")
+	}
+	if *cells != "" {
+		opts.Cells = strings.Split(*cells, ",")
 	}
 	sum, err := writeSimulation(*out, stdout, opts)
 	if err != nil {

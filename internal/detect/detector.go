@@ -165,11 +165,11 @@ type Detector struct {
 	// advance has work to do (a tick, the end of learning, a pending
 	// policy finding): frames and operations before it only move nowNS.
 	nowNS, dueNS int64
-	open     map[mergeKey]*open
-	byID     map[string]*open
-	kept     []*alert.Alert
-	hosts    hostTable
-	stats    Stats
+	open         map[mergeKey]*open
+	byID         map[string]*open
+	kept         []*alert.Alert
+	hosts        hostTable
+	stats        Stats
 	// inOp is the operation being dispatched to the engines; findings on
 	// it wait in opFindings so that only the strongest is raised.
 	inOp       *dissect.Operation
@@ -177,7 +177,13 @@ type Detector struct {
 	// pendingPolicy holds policy findings for PolicyDelay, so that a
 	// stronger alert on the same devices can absorb them.
 	pendingPolicy []Finding
+	// absorbed are the policy findings an open alert absorbed: their
+	// recurrences stay absorbed while that alert is open.
+	absorbed map[mergeKey]*alert.Alert
 }
+
+// maxAbsorbed bounds the absorbed findings remembered.
+const maxAbsorbed = 4096
 
 // PolicyDelay is how long a policy violation waits before it is raised: if
 // another engine raises an alert on the same devices meanwhile (a new
@@ -431,11 +437,8 @@ func (d *Detector) absorb(a *alert.Alert) {
 	if len(d.pendingPolicy) == 0 {
 		return
 	}
-	ends := func(p alert.Party) (netip.Addr, dissect.MAC) { return p.IP, p.MAC }
 	same := func(x, y alert.Party) bool {
-		xi, xm := ends(x)
-		yi, ym := ends(y)
-		return xi.IsValid() && xi == yi || !xi.IsValid() && !xm.IsZero() && xm == ym
+		return x.IP.IsValid() && x.IP == y.IP || !x.MAC.IsZero() && x.MAC == y.MAC
 	}
 	keep := d.pendingPolicy[:0]
 	for _, f := range d.pendingPolicy {
@@ -445,6 +448,10 @@ func (d *Detector) absorb(a *alert.Alert) {
 			if !slices.ContainsFunc(a.Details, func(x dissect.Attr) bool { return x.Key == "absorbed" && x.Value == f.Type.ID }) {
 				a.Details = append(a.Details, dissect.Attr{Key: "absorbed", Value: f.Type.ID})
 			}
+			if d.absorbed == nil || len(d.absorbed) >= maxAbsorbed {
+				d.absorbed = map[mergeKey]*alert.Alert{}
+			}
+			d.absorbed[mergeKeyOf(&f)] = a
 			continue
 		}
 		keep = append(keep, f)
@@ -529,6 +536,12 @@ func (d *Detector) raise(f Finding) *alert.Alert {
 	}
 	if a := d.merge(f); a != nil {
 		return a
+	}
+	if by, ok := d.absorbed[mergeKeyOf(&f)]; ok {
+		if o, open := d.byID[by.ID]; open && o.a == by {
+			return nil // the alert that absorbed it is still open
+		}
+		delete(d.absorbed, mergeKeyOf(&f))
 	}
 	for _, p := range d.pendingPolicy {
 		if p.Type == f.Type && p.Source == f.Source && p.Destination == f.Destination && p.Key == f.Key {

@@ -45,12 +45,14 @@ func OpIndustrial(op *dissect.Operation) bool {
 
 type hostTable struct {
 	m       map[netip.Addr]*Host
+	byMAC   map[dissect.MAC]netip.Addr // the address each MAC last claimed in ARP
 	max     int
 	dropped uint64
 }
 
 func (h *hostTable) init(max int) {
 	h.m = map[netip.Addr]*Host{}
+	h.byMAC = map[dissect.MAC]netip.Addr{}
 	h.max = max
 }
 
@@ -95,6 +97,9 @@ func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
 		if c := h.get(op.Client.IP, op.Time); c != nil {
 			c.MAC = op.Client.MAC
 		}
+		if _, ok := h.byMAC[op.Client.MAC]; ok || len(h.byMAC) < h.max {
+			h.byMAC[op.Client.MAC] = op.Client.IP
+		}
 	}
 	switch op.Protocol {
 	case "dns", "mdns", "llmnr":
@@ -131,6 +136,10 @@ func (h *hostTable) fill(p *alert.Party) {
 // Host returns what is known of address a, or nil. The Host is the
 // Detector's: read it, do not keep it.
 func (d *Detector) Host(a netip.Addr) *Host { return d.hosts.m[a] }
+
+// AddrOf returns the IP address a MAC last announced in ARP, for parties
+// seen in layer-2 protocols; the zero Addr when none.
+func (d *Detector) AddrOf(m dissect.MAC) netip.Addr { return d.hosts.byMAC[m] }
 
 // IsOT reports whether address a is an OT device: it spoke an industrial
 // protocol or lies in one of Config.OTSubnets.

@@ -22,5 +22,14 @@
 // that Generate returns describes what was written, per protocol, so that
 // tests can use it as ground truth.
 //
+// Options.Cells adds optional parts of the plant, each with its own
+// hosts and periodic traffic: a building automation network (10.10.3.0/24)
+// where a BMS workstation polls three BACnet/IP controllers; a substation
+// (10.10.4.0/24) whose gateway a SCADA front end on the control network
+// reads over IEC 60870-5-104, with a protection relay read over MMS and two
+// relays publishing GOOSE; and an OPC UA server on the field network that
+// an HMI and the historian read and subscribe to. The attack scenarios of
+// a cell enable it.
+//
 // The same Options, including the seed, always give the same bytes.
 package simulate

@@ -68,6 +68,7 @@ type frame struct {
 	dhcp   *layers.DHCPv4
 	pad    int // zero bytes after the DHCP message
 	data   []byte
+	raw    []byte // a whole Ethernet frame, written as it is (layer-2 protocols)
 	mark   mark
 	fc     uint8  // function code of a marked frame
 	sub    uint8  // second code of a marked frame
@@ -212,10 +213,15 @@ func (s *sim) count(f *frame, n int) {
 		}
 	case markCIPIO:
 		s.sum.ENIP.IOPackets++
+	default:
+		s.cellCount(f)
 	}
 }
 
 func (s *sim) serialize(f *frame) ([]byte, error) {
+	if f.raw != nil {
+		return f.raw, nil
+	}
 	eth := layers.Ethernet{SrcMAC: f.ethSrc, DstMAC: f.ethDst}
 	ls := make([]gopacket.SerializableLayer, 0, 4)
 	ls = append(ls, &eth)

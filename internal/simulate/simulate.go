@@ -37,6 +37,10 @@ type Options struct {
 	PollInterval time.Duration
 	// HistorianInterval is the historian's poll period (5 s if zero).
 	HistorianInterval time.Duration
+	// Cells names optional parts of the plant to add (Cells(), or CellAll
+	// for every one); none by default. A scenario that needs a cell
+	// enables it too.
+	Cells []string
 }
 
 // Defaults of Options.
@@ -105,6 +109,11 @@ type Summary struct {
 	DNP3     DNP3Counts   // the DNP3 application fragments written
 	S7       S7Counts     // the S7comm PDUs written
 	ENIP     ENIPCounts   // the EtherNet/IP and CIP messages written
+	BACnet   BACnetCounts // the BACnet/IP APDUs written (building cell)
+	IEC104   IEC104Counts // the IEC 104 APDUs written (substation cell)
+	GOOSE    GOOSECounts  // the GOOSE frames written (substation cell)
+	MMS      MMSCounts    // the MMS PDUs written (substation cell)
+	OPCUA    OPCUACounts  // the OPC UA messages written (opcua cell)
 	ScanSYNs int          // SYN probes the portscan scenario sent
 }
 
@@ -152,6 +161,9 @@ func (o Options) withDefaults() (Options, []*scenarioDef, error) {
 		if _, err := lookupScenario(name); err != nil {
 			return o, nil, err
 		}
+	}
+	if _, err := cellEnabled(o.Cells, o.Scenarios); err != nil {
+		return o, nil, err
 	}
 	return o, defs, nil
 }

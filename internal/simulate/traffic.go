@@ -119,6 +119,7 @@ type plant struct {
 	enip    *enipPLC    // the Rockwell PLC's EtherNet/IP adapter
 	rtu     *outstation // the RTU's DNP3 outstation
 	master  *dnpMaster  // the SCADA master polling the RTU
+	cells   *cellPlant  // the optional cells (nil when none is enabled)
 }
 
 func (s *sim) buildPlant(streams func(uint64) *rand.Rand) *plant {
@@ -215,6 +216,7 @@ func (s *sim) schedulePlant(p *plant, o *Options, streams func(uint64) *rand.Ran
 	}
 	s.scheduleIndustrial(p, o, stop, streams)
 	s.scheduleDNS(p, streams(304))
+	s.cellSchedule(p, o, streams)
 }
 
 // refreshARP re-resolves n's gateway every n.arpEvery seconds from first.

@@ -43,6 +43,8 @@ type engine struct {
 	logins *table[pairKey, counter]
 	// Polling channels.
 	poll polling
+	// GOOSE control blocks by gocbRef.
+	gooseBlocks map[string]*gooseBlock
 	// unitFlow finds a Modbus flow's unit state without hashing its key;
 	// unitEvicted is the units table's eviction count it is valid for.
 	unitFlow    *detect.FlowCache[*unitState]
@@ -102,6 +104,10 @@ func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
 		if op.FunctionName == "list_identity" && op.Request {
 			e.listIdentity(d, op)
 		}
+	case "goose":
+		e.goose(d, op)
+	case "opcua":
+		e.opcuaWrite(d, op)
 	}
 	if op.Class == dissect.ClassAuthentication && op.Result.Status == dissect.StatusError {
 		e.loginFailed(d, op)

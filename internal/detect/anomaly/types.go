@@ -191,4 +191,5 @@ var (
 var types = []*alert.Type{
 	ScanPort, ScanAddress, ScanPLC, UnitIDSweep, ListIdentity, SZLEnumeration,
 	ARPSpoofing, DuplicateIP, FloodICMP, FloodSYN, PollingRate, ValueOutOfRange, LoginAttempts,
+	GOOSESpoofing, OPCUAUnknownWrite,
 }

@@ -80,6 +80,16 @@ func TestBenignPlant(t *testing.T) {
 	}
 }
 
+// TestBenignCells: the building, substation and OPC UA cells' own
+// traffic raises nothing either.
+func TestBenignCells(t *testing.T) {
+	t.Parallel()
+	as, _ := simulateAndDetect(t, simulate.Options{Seed: 1, Duration: scenarioDuration, Cells: []string{simulate.CellAll}})
+	if len(as) != 0 {
+		t.Errorf("benign plant with every cell raised %d alerts:%s", len(as), describe(as))
+	}
+}
+
 // TestScenarios runs every attack scenario: it raises exactly the alert
 // type it was built for, once, between the hosts it names, with the type's
 // severity and techniques.

@@ -64,6 +64,8 @@ func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
 		e.dnp3(d, op)
 	case "modbus":
 		e.modbus(d, op)
+	case "bacnet":
+		e.bacnet(d, op)
 	case "service":
 		if !detect.OpIndustrial(op) {
 			return

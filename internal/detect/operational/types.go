@@ -264,4 +264,5 @@ var types = []*alert.Type{
 	CIPReset, CIPFirmwareUpdate, CIPModeChange,
 	DNP3ColdRestart, DNP3WarmRestart, DNP3StopApplication, DNP3TimeSet, DNP3UnsolicitedDisabled, DNP3OutstationRestarted,
 	ModbusExceptionBurst, DeviceNotResponding,
+	BACnetDCCDisable,
 }
