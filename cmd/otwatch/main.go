@@ -31,10 +31,12 @@ func init() {
 	commands = []command{
 		{"analyze", "[flags] FILE... | -i IFACE", "decode captures or a live interface and summarise what is on the network", runAnalyze},
 		{"simulate", "[flags] -o FILE", "write a capture of a simulated plant, with optional attack scenarios", runSimulate},
+		{"console", "[flags]", "serve the web console and REST API over a store", runConsole},
 		{"demo", "[flags]", "simulate a plant with an attack in progress and analyse it", runDemo},
 		{"advisories", "import|match [flags] ...", "import CSAF advisories and match them to the devices of captures, with risk and recommendations", runAdvisories},
 		{"attack-coverage", "[flags]", "list the MITRE ATT&CK for ICS techniques otwatch detects, as a table or a Navigator layer", runCoverage},
 		{"replay", "[flags] -i IFACE FILE...", "send the frames of captures out of a network interface", runReplay},
+		{"sensor", "[flags] -i IFACE | --watch DIR | FILE...", "run a sensor: capture or read captures, detect, and keep everything in a database", runSensor},
 		{"version", "", "print the version", runVersion},
 	}
 }

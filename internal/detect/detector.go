@@ -622,7 +622,7 @@ func (d *Detector) open1(f Finding) *alert.Alert {
 		Count:          1,
 		Tactics:        attack.TacticsOf(t.Techniques...),
 		Techniques:     slices.Clone(t.Techniques),
-		Remediation:    slices.Clone(t.Remediation),
+		Remediation:    expandAll(t.Remediation, f.Source, f.Destination, proto, f.Detail),
 		Learnable:      t.Learnable,
 		Details:        slices.Clone(f.Details),
 	}
@@ -657,6 +657,15 @@ func (d *Detector) open1(f Finding) *alert.Alert {
 		d.cfg.Sink.Alert(a, true)
 	}
 	return a
+}
+
+// expandAll fills the templates of a type's remediation steps.
+func expandAll(steps []string, src, dst alert.Party, protocol, detail string) []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = alert.Expand(s, src, dst, protocol, detail)
+	}
+	return out
 }
 
 // collectEvidence takes the packets of the finding's flows, up to its time,

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a buffer written by the console and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var consoleURL = regexp.MustCompile(`otwatch console at (\S+)`)
+
+// startConsole runs the console command until the test ends and returns
+// its URL and output.
+func startConsole(t *testing.T, args ...string) (string, *lockedBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- consoleMain(ctx, args, out, errOut) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := consoleURL.FindStringSubmatch(out.String()); m != nil {
+			stop := func() error { cancel(); return <-done }
+			t.Cleanup(func() { cancel() })
+			return m[1], out, stop
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("console ended: %v\n%s%s", err, out, errOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("console did not start:\n%s%s", out, errOut)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestConsoleCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "otwatch.db")
+	url, out, stop := startConsole(t, "--db", db, "--listen", "127.0.0.1:0")
+	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(out.String())
+	if m == nil || !strings.HasPrefix(url, "https://127.0.0.1:") {
+		t.Fatalf("output:\n%s", out)
+	}
+	password := m[1]
+	// The generated certificate is kept next to the database; trust it.
+	pem, err := os.ReadFile(db + ".console-cert.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(db + ".console-key.pem"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v %v", fi, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Post(url+"api/v1/login", "application/json", strings.NewReader(`{"name":"admin","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct{ Name, Role, CSRFToken string }
+	_ = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != 200 || me.Role != "admin" || len(cookies) != 1 || !cookies[0].Secure || !strings.HasPrefix(cookies[0].Name, "__Host-") {
+		t.Fatalf("login: %d %+v %v", resp.StatusCode, me, cookies)
+	}
+	req, _ := http.NewRequest("GET", url+"api/v1/me", nil)
+	req.AddCookie(cookies[0])
+	resp, err = client.Do(req)
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Fatalf("me: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatalf("console = %v after SIGINT-like cancel, want nil", err)
+	}
+	fp := regexp.MustCompile(`fingerprint: (\S+)`).FindStringSubmatch(out.String())
+
+	// A second run keeps the user (no new password) and the certificate.
+	_, out2, stop2 := startConsole(t, "--db", db, "--listen", "127.0.0.1:0")
+	if strings.Contains(out2.String(), "password") {
+		t.Errorf("second run printed a password:\n%s", out2)
+	}
+	if fp2 := regexp.MustCompile(`fingerprint: (\S+)`).FindStringSubmatch(out2.String()); fp == nil || fp2 == nil || fp[1] != fp2[1] {
+		t.Errorf("certificate changed between runs: %v %v", fp, fp2)
+	}
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsoleCommandPlain(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "otwatch.db")
+	t.Setenv("OTWATCH_ADMIN_PASSWORD", "environment password")
+	url, out, stop := startConsole(t, "--db", db, "--listen", "127.0.0.1:0", "--tls=false")
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.Contains(out.String(), "environment password") {
+		t.Fatalf("output:\n%s", out)
+	}
+	resp, err := http.Post(url+"api/v1/login", "application/json", strings.NewReader(`{"name":"admin","password":"environment password"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login with the environment's password: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if c := resp.Cookies(); len(c) != 1 || c[0].Secure || !c[0].HttpOnly {
+		t.Errorf("cookie without TLS: %+v", c)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsoleCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "not.db")
+	if err := os.WriteFile(notDB, []byte("this is not a database, it is a text file of some length"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"weak admin password", []string{"--db", filepath.Join(dir, "a.db"), "--admin-password", "short"}, 2, "admin password"},
+		{"cert without key", []string{"--db", filepath.Join(dir, "a.db"), "--cert", "c.pem"}, 2, "--cert and --key"},
+		{"argument", []string{"--db", filepath.Join(dir, "a.db"), "extra"}, 2, "unexpected argument"},
+		{"not a database", []string{"--db", notDB, "--listen", "127.0.0.1:0"}, 1, "not"},
+		{"postgres without certificate", []string{"--db", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1", "--listen", "127.0.0.1:0"}, 1, ""},
+		{"bad listen address", []string{"--db", filepath.Join(dir, "b.db"), "--listen", "nowhere", "--tls=false"}, 1, "console"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runCmd(t, append([]string{"console"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("console %v: code %d, stderr %q; want %d and %q", tt.args, code, errOut, tt.code, tt.msg)
+			}
+		})
+	}
+}

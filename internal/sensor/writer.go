@@ -1,0 +1,431 @@
+package sensor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/evidence"
+	"github.com/otwatch/otwatch/internal/inventory"
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+// Items the pipeline goroutine hands the writer, besides *alert.Alert
+// copies, []store.Event and *inventory.Snapshot.
+type (
+	// modeItem: the detector switched mode at capture time at.
+	modeItem struct {
+		mode store.SensorMode
+		at   time.Time
+	}
+	// learnStartItem: learning started at this capture time.
+	learnStartItem time.Time
+	// fileItem: everything before it came from files up to and including
+	// this one, which was read to its end.
+	fileItem struct {
+		path string
+		st   FileState
+	}
+)
+
+// pendingAlert is an alert waiting for the store, and the packets of its
+// evidence.
+type pendingAlert struct {
+	a       *alert.Alert
+	packets []evidence.Packet
+}
+
+// writer batches what the pipeline found into the store. It runs on its
+// own goroutine and owns everything below.
+type writer struct {
+	st        store.Store
+	sensor    string
+	actor     string
+	log       *slog.Logger
+	m         *Metrics
+	base      *baseline.Baseline
+	sup       *store.Suppressor
+	statePath string
+	state     *State
+
+	batchSize    int
+	interval     time.Duration
+	baseInterval time.Duration
+	timeout      time.Duration
+
+	in   chan any
+	done chan error
+	// stop is closed when the sensor stops: from then on the writer takes
+	// everything it is handed, so that the pipeline can finish, and
+	// gives up on a failing store after timeout.
+	stop <-chan struct{}
+
+	order    []string
+	alerts   map[string]*pendingAlert
+	evidence []*pendingAlert // committed alerts whose packets are not stored yet
+	events   []store.Event
+	snap     *inventory.Snapshot
+	baseDue  bool
+	mode     store.SensorMode
+	files    []fileItem
+	dirty    bool // state changed since saved
+
+	failures int
+	retryAt  time.Time
+	lastBase time.Time
+	lastSeen time.Time
+	lastSup  time.Time
+}
+
+// maxBacklog is how many alerts may wait for a failing store, in batches,
+// before the writer stops taking more (and the pipeline waits).
+const maxBacklog = 50
+
+func (w *writer) run(ctx context.Context) {
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	now := time.Now()
+	w.lastBase, w.lastSeen, w.lastSup = now, now, now
+	stopping := false
+	for {
+		in := w.in
+		if !stopping && (len(w.order) >= maxBacklog*w.batchSize || len(w.events) >= store.MaxBatch*5) {
+			in = nil // backpressure until the store takes the backlog
+		}
+		select {
+		case <-w.stop:
+			stopping, w.stop = true, nil
+		case it, ok := <-in:
+			if !ok {
+				w.done <- w.close(ctx)
+				return
+			}
+			if w.add(it) {
+				w.tryFlush(ctx, time.Now())
+			}
+		case now := <-t.C:
+			w.periodic(ctx, now)
+			w.tryFlush(ctx, now)
+		}
+	}
+}
+
+// add takes an item; it reports whether a flush is due now.
+func (w *writer) add(it any) bool {
+	switch v := it.(type) {
+	case *alert.Alert:
+		p := w.alerts[v.ID]
+		if p == nil {
+			p = &pendingAlert{}
+			w.alerts[v.ID] = p
+			w.order = append(w.order, v.ID)
+		}
+		if len(v.Packets) > 0 {
+			p.packets = v.Packets
+			v.Packets = nil
+		}
+		p.a = v
+		return len(w.order) >= w.batchSize
+	case []store.Event:
+		w.events = append(w.events, v...)
+		return len(w.events) >= store.MaxBatch
+	case *inventory.Snapshot:
+		w.snap = v
+	case modeItem:
+		w.mode = v.mode
+		w.baseDue = true
+		w.events = append(w.events, store.Event{Time: v.at, Sensor: w.sensor, Type: "mode_change",
+			Detail: "learning ended; the sensor is " + string(v.mode)})
+		return true
+	case learnStartItem:
+		if w.state.LearnStart.IsZero() {
+			w.state.LearnStart = time.Time(v).UTC()
+			w.dirty = true
+		}
+		return true
+	case fileItem:
+		w.files = append(w.files, v)
+		return true
+	}
+	return false
+}
+
+// periodic schedules the slow work: the baseline, the sensor's last seen
+// time, the exclusion rules and their counts.
+func (w *writer) periodic(ctx context.Context, now time.Time) {
+	if w.baseInterval > 0 && now.Sub(w.lastBase) >= w.baseInterval {
+		w.baseDue = true
+	}
+	if now.Sub(w.lastSeen) >= 10*time.Second {
+		w.lastSeen = now
+		if err := w.st.SensorSeen(ctx, w.sensor, now.UTC()); err != nil {
+			w.fail("recording the sensor's last contact", err)
+		}
+	}
+	if w.sup != nil && now.Sub(w.lastSup) >= 30*time.Second {
+		w.lastSup = now
+		if err := w.sup.Flush(ctx); err != nil {
+			w.fail("writing suppression counts", err)
+		}
+		if err := w.sup.Reload(ctx); err != nil {
+			w.fail("reloading exclusion rules", err)
+		}
+	}
+}
+
+// tryFlush flushes unless a failure asked to wait.
+func (w *writer) tryFlush(ctx context.Context, now time.Time) {
+	if now.Before(w.retryAt) {
+		return
+	}
+	if err := w.flush(ctx); err != nil {
+		w.failures++
+		wait := min(w.interval<<min(w.failures, 8), 30*time.Second)
+		w.retryAt = now.Add(wait)
+		w.log.Warn("store write failed; retrying", "err", err, "retry_in", wait.String())
+		return
+	}
+	w.failures = 0
+}
+
+// close writes everything left, retrying for up to the shutdown timeout.
+func (w *writer) close(ctx context.Context) error {
+	w.baseDue = true
+	deadline := time.Now().Add(w.timeout)
+	var err error
+	for {
+		if err = w.flush(ctx); err == nil {
+			break
+		}
+		w.log.Warn("store write failed at shutdown; retrying", "err", err)
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if w.sup != nil {
+		if serr := w.sup.Flush(ctx); serr != nil {
+			w.fail("writing suppression counts", serr)
+		}
+	}
+	if serr := w.st.SensorSeen(ctx, w.sensor, time.Now().UTC()); serr != nil {
+		w.fail("recording the sensor's last contact", serr)
+	}
+	if err != nil {
+		return fmt.Errorf("sensor: giving up writing to the store: %d alerts, %d events not stored: %w", len(w.order), len(w.events), err)
+	}
+	return nil
+}
+
+// fail counts and logs a failed write that is not retried.
+func (w *writer) fail(what string, err error) {
+	w.m.storeErrors.Add(1)
+	w.log.Warn("store: "+what, "err", err)
+}
+
+// flush writes everything pending in order: alerts and their evidence,
+// events, the inventory, the baseline, the mode, and last the record of
+// finished files, which is only written once all before it is stored.
+func (w *writer) flush(ctx context.Context) error {
+	if err := w.flushAlerts(ctx); err != nil {
+		return err
+	}
+	if err := w.flushEvidence(ctx); err != nil {
+		return err
+	}
+	for len(w.events) > 0 {
+		n := min(len(w.events), store.MaxBatch)
+		if err := w.putEvents(ctx, w.events[:n]); err != nil {
+			return w.counted(fmt.Errorf("storing events: %w", err))
+		}
+		w.events = w.events[n:]
+	}
+	w.events = nil
+	if w.snap != nil {
+		if err := w.putSnapshot(ctx, w.snap); err != nil {
+			return w.counted(err)
+		}
+		w.snap = nil
+	}
+	if w.baseDue {
+		if err := w.putBaseline(ctx); err != nil {
+			return w.counted(err)
+		}
+		w.baseDue = false
+		w.lastBase = time.Now()
+	}
+	if w.mode != "" {
+		if err := w.st.SetSensorMode(ctx, w.sensor, w.mode, w.actor); err != nil {
+			return w.counted(fmt.Errorf("storing the sensor's mode: %w", err))
+		}
+		w.log.Info("sensor mode stored", "mode", string(w.mode))
+		w.mode = ""
+	}
+	for _, f := range w.files {
+		w.state.Files[f.path] = f.st
+		w.dirty = true
+	}
+	if w.dirty {
+		if err := w.state.Save(w.statePath); err != nil {
+			return w.counted(err)
+		}
+		for _, f := range w.files {
+			w.log.Info("file committed", "path", f.path, "packets", f.st.Packets)
+		}
+		w.files = w.files[:0]
+		w.dirty = false
+	}
+	return nil
+}
+
+func (w *writer) counted(err error) error {
+	w.m.storeErrors.Add(1)
+	return err
+}
+
+// flushAlerts writes the pending alerts in batches, oldest first, and logs
+// each committed batch.
+func (w *writer) flushAlerts(ctx context.Context) error {
+	for len(w.order) > 0 {
+		n := min(len(w.order), w.batchSize, store.MaxBatch)
+		batch := make([]*alert.Alert, n)
+		for i, id := range w.order[:n] {
+			batch[i] = w.alerts[id].a
+		}
+		err := w.st.PutAlerts(ctx, batch)
+		if errors.Is(err, store.ErrInvalid) {
+			err = w.putOneByOne(ctx, batch)
+		}
+		if err != nil {
+			return w.counted(fmt.Errorf("storing %d alerts: %w", n, err))
+		}
+		w.m.batches.Add(1)
+		debug := w.log.Enabled(ctx, slog.LevelDebug)
+		for _, id := range w.order[:n] {
+			p := w.alerts[id]
+			if debug {
+				w.log.Debug("alert committed", "id", id, "type", p.a.Type, "count", p.a.Count)
+			}
+			if len(p.packets) > 0 {
+				w.evidence = append(w.evidence, p)
+			}
+			delete(w.alerts, id)
+		}
+		w.log.Info("alerts committed", "n", n, "last_id", w.order[n-1])
+		clear(w.order[:n])
+		w.order = w.order[n:]
+	}
+	w.order = nil
+	return nil
+}
+
+// putOneByOne stores a batch the store refused as invalid alert by alert,
+// dropping (and logging) the invalid ones.
+func (w *writer) putOneByOne(ctx context.Context, batch []*alert.Alert) error {
+	for _, a := range batch {
+		err := w.st.PutAlerts(ctx, []*alert.Alert{a})
+		if errors.Is(err, store.ErrInvalid) {
+			w.fail("dropping an alert the store refuses", err)
+			if p := w.alerts[a.ID]; p != nil {
+				p.packets = nil
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushEvidence stores the packets of committed alerts as pcapng, unless
+// the alert already has evidence (a file read again after a restart).
+func (w *writer) flushEvidence(ctx context.Context) error {
+	for len(w.evidence) > 0 {
+		p := w.evidence[0]
+		rec, err := w.st.Alert(ctx, p.a.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// dropped as invalid
+		case err != nil:
+			return w.counted(fmt.Errorf("reading alert %s: %w", p.a.ID, err))
+		case rec.Pcap == nil:
+			var buf bytes.Buffer
+			opts := evidence.WriteOptions{Comment: p.a.Type + ": " + p.a.Title, Application: "otwatch"}
+			if err := evidence.WritePcapng(&buf, p.packets, opts); err != nil {
+				w.fail("encoding evidence of alert "+p.a.ID, err)
+				break
+			}
+			err := w.st.PutEvidence(ctx, p.a.ID, buf.Bytes())
+			if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+				w.fail("storing evidence of alert "+p.a.ID, err)
+				break
+			}
+			if err != nil {
+				return w.counted(fmt.Errorf("storing evidence of alert %s: %w", p.a.ID, err))
+			}
+		}
+		w.evidence[0] = nil
+		w.evidence = w.evidence[1:]
+	}
+	w.evidence = nil
+	return nil
+}
+
+// putEvents stores events, dropping (and logging) invalid ones if the
+// store refuses the batch.
+func (w *writer) putEvents(ctx context.Context, evs []store.Event) error {
+	err := w.st.PutEvents(ctx, evs)
+	if !errors.Is(err, store.ErrInvalid) {
+		return err
+	}
+	for i := range evs {
+		err := w.st.PutEvents(ctx, evs[i:i+1])
+		if errors.Is(err, store.ErrInvalid) {
+			w.fail("dropping an event the store refuses", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putSnapshot stores the devices and connections of an inventory snapshot.
+func (w *writer) putSnapshot(ctx context.Context, s *inventory.Snapshot) error {
+	for ds := s.Devices; len(ds) > 0; {
+		n := min(len(ds), store.MaxBatch)
+		if err := w.st.PutDevices(ctx, w.sensor, ds[:n]); err != nil {
+			return fmt.Errorf("storing devices: %w", err)
+		}
+		ds = ds[n:]
+	}
+	for cs := s.Connections; len(cs) > 0; {
+		n := min(len(cs), store.MaxBatch)
+		if err := w.st.PutConnections(ctx, w.sensor, cs[:n]); err != nil {
+			return fmt.Errorf("storing connections: %w", err)
+		}
+		cs = cs[n:]
+	}
+	return nil
+}
+
+// putBaseline stores every baseline record.
+func (w *writer) putBaseline(ctx context.Context) error {
+	recs := w.base.Records()
+	for rs := recs; len(rs) > 0; {
+		n := min(len(rs), store.MaxBatch)
+		if err := w.st.PutBaseline(ctx, w.sensor, rs[:n]); err != nil {
+			return fmt.Errorf("storing the baseline: %w", err)
+		}
+		rs = rs[n:]
+	}
+	w.log.Debug("baseline stored", "entries", len(recs))
+	return nil
+}

@@ -1,0 +1,608 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+func nsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+const exclusionCols = "id, name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns, suppressed"
+
+func scanExclusion(sc interface{ Scan(...any) error }) (store.Exclusion, error) {
+	var r store.Exclusion
+	var subnet string
+	var from, until, created int64
+	if err := sc.Scan(&r.ID, &r.Name, &r.Type, &r.Device, &subnet, &r.Sensor, &from, &until, &r.Disabled, &r.Comment, &r.Author, &created, &r.Suppressed); err != nil {
+		return r, err
+	}
+	if subnet != "" {
+		r.Subnet, _ = netip.ParsePrefix(subnet)
+	}
+	r.From, r.Until, r.Created = ts(from), ts(until), ts(created)
+	return r, nil
+}
+
+// PutExclusion creates or replaces an exclusion rule.
+func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
+	r, err := r.Normalize()
+	if err != nil {
+		return r, err
+	}
+	if r.ID < 0 {
+		return r, fmt.Errorf("%w: exclusion id %d", store.ErrInvalid, r.ID)
+	}
+	subnet := ""
+	if r.Subnet.IsValid() {
+		subnet = r.Subnet.String()
+	}
+	err = d.write(ctx, func(w *wtx) error {
+		if r.ID == 0 {
+			r.Created = w.now
+			if r.Author == "" {
+				r.Author = actor
+			}
+			if err := w.QueryRowContext(ctx, `INSERT INTO exclusions(name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns)
+				VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`, r.Name, r.Type, r.Device, subnet, r.Sensor, nsOrZero(r.From), nsOrZero(r.Until),
+				r.Disabled, r.Comment, r.Author, w.now.UnixNano()).Scan(&r.ID); err != nil {
+				return fmt.Errorf("sqlite: storing exclusion rule: %w", err)
+			}
+		} else {
+			old, err := scanExclusion(w.QueryRowContext(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = ?", r.ID))
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, r.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: exclusion rule %d: %w", r.ID, err)
+			}
+			r.Created, r.Suppressed = old.Created, old.Suppressed
+			if r.Author == "" {
+				r.Author = old.Author
+			}
+			if _, err := w.ExecContext(ctx, `UPDATE exclusions SET name = ?, type = ?, device = ?, subnet = ?, sensor = ?, from_ns = ?,
+				until_ns = ?, disabled = ?, comment = ?, author = ? WHERE id = ?`, r.Name, r.Type, r.Device, subnet, r.Sensor,
+				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
+				return fmt.Errorf("sqlite: storing exclusion rule %d: %w", r.ID, err)
+			}
+		}
+		doc, _ := json.Marshal(r)
+		return w.audit(actor, "exclusion.put", fmt.Sprintf("exclusion:%d", r.ID), string(doc))
+	})
+	return r, err
+}
+
+// Exclusion returns one rule.
+func (d *DB) Exclusion(ctx context.Context, id int64) (store.Exclusion, error) {
+	if err := d.reading(); err != nil {
+		return store.Exclusion{}, err
+	}
+	r, err := scanExclusion(d.r.QueryRowContext(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return r, fmt.Errorf("sqlite: exclusion rule %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// Exclusions returns every rule.
+func (d *DB) Exclusions(ctx context.Context) ([]store.Exclusion, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT "+exclusionCols+" FROM exclusions ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: exclusion rules: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Exclusion{}
+	for rows.Next() {
+		r, err := scanExclusion(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: exclusion rules: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DeleteExclusion removes a rule.
+func (d *DB) DeleteExclusion(ctx context.Context, id int64, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, "DELETE FROM exclusions WHERE id = ?", id)
+		if err != nil {
+			return fmt.Errorf("sqlite: deleting exclusion rule %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
+		}
+		return w.audit(actor, "exclusion.delete", fmt.Sprintf("exclusion:%d", id), "")
+	})
+}
+
+// AddSuppressed adds to the suppression counts of rules and mutes.
+func (d *DB) AddSuppressed(ctx context.Context, rules, mutes map[int64]uint64) error {
+	if len(rules) == 0 && len(mutes) == 0 {
+		return nil
+	}
+	return d.write(ctx, func(w *wtx) error {
+		for _, t := range []struct {
+			table string
+			n     map[int64]uint64
+		}{{"exclusions", rules}, {"mutes", mutes}} {
+			for id, n := range t.n {
+				if _, err := w.ExecContext(ctx, "UPDATE "+t.table+" SET suppressed = suppressed + ? WHERE id = ?", int64(n), id); err != nil {
+					return fmt.Errorf("sqlite: suppression counts: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func checkID(kind, id string) error {
+	if strings.TrimSpace(id) == "" || len(id) > 128 {
+		return fmt.Errorf("%w: %s id %q", store.ErrInvalid, kind, id)
+	}
+	return nil
+}
+
+// PutSite creates or updates a site.
+func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
+	if err := checkID("site", s.ID); err != nil {
+		return err
+	}
+	return d.write(ctx, func(w *wtx) error {
+		if _, err := w.ExecContext(ctx, `INSERT INTO sites VALUES (?,?,?) ON CONFLICT DO UPDATE SET name = excluded.name,
+			description = excluded.description`, s.ID, s.Name, s.Description); err != nil {
+			return fmt.Errorf("sqlite: storing site %s: %w", s.ID, err)
+		}
+		return w.audit(actor, "site.put", "site:"+s.ID, s.Name)
+	})
+}
+
+// Sites returns every site.
+func (d *DB) Sites(ctx context.Context) ([]store.Site, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT id, name, description FROM sites ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sites: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Site{}
+	for rows.Next() {
+		var s store.Site
+		if err := rows.Scan(&s.ID, &s.Name, &s.Description); err != nil {
+			return nil, fmt.Errorf("sqlite: sites: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// count returns the result of a count query in a transaction.
+func (w *wtx) count(query string, args ...any) (int, error) {
+	var n int
+	if err := w.QueryRowContext(w.ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
+	}
+	return n, nil
+}
+
+// deleteRow deletes by id and fails with ErrNotFound when nothing was.
+func (w *wtx) deleteRow(table, kind, id string) error {
+	res, err := w.ExecContext(w.ctx, "DELETE FROM "+table+" WHERE id = ?", id)
+	if err != nil {
+		return fmt.Errorf("sqlite: deleting %s %s: %w", kind, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s %q", store.ErrNotFound, kind, id)
+	}
+	return nil
+}
+
+// DeleteSite removes a site without zones or sensors.
+func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		n, err := w.count("SELECT (SELECT count(*) FROM zones WHERE site = ?1) + (SELECT count(*) FROM sensors WHERE site = ?1)", id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: site %s still has %d zones or sensors", store.ErrConflict, id, n)
+		}
+		if err := w.deleteRow("sites", "site", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "site.delete", "site:"+id, "")
+	})
+}
+
+// PutZone creates or updates a zone.
+func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
+	if err := checkID("zone", z.ID); err != nil {
+		return err
+	}
+	subnets := make([]string, len(z.Subnets))
+	for i, p := range z.Subnets {
+		if !p.IsValid() {
+			return fmt.Errorf("%w: zone %s: invalid subnet", store.ErrInvalid, z.ID)
+		}
+		subnets[i] = p.Masked().String()
+	}
+	doc, _ := json.Marshal(subnets)
+	return d.write(ctx, func(w *wtx) error {
+		n, err := w.count("SELECT count(*) FROM sites WHERE id = ?", z.Site)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: zone %s: unknown site %q", store.ErrInvalid, z.ID, z.Site)
+		}
+		if n, err = w.count("SELECT count(*) FROM sensors WHERE zone = ? AND site <> ?", z.ID, z.Site); err != nil {
+			return err
+		} else if n > 0 {
+			return fmt.Errorf("%w: zone %s has sensors of another site", store.ErrConflict, z.ID)
+		}
+		if _, err := w.ExecContext(ctx, `INSERT INTO zones VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET site = excluded.site,
+			name = excluded.name, description = excluded.description, subnets = excluded.subnets`,
+			z.ID, z.Site, z.Name, z.Description, string(doc)); err != nil {
+			return fmt.Errorf("sqlite: storing zone %s: %w", z.ID, err)
+		}
+		return w.audit(actor, "zone.put", "zone:"+z.ID, z.Name)
+	})
+}
+
+// Zones returns the zones of a site, or all.
+func (d *DB) Zones(ctx context.Context, site string) ([]store.Zone, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT id, site, name, description, subnets FROM zones WHERE ?1 = '' OR site = ?1 ORDER BY id", site)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: zones: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Zone{}
+	for rows.Next() {
+		var z store.Zone
+		var doc string
+		if err := rows.Scan(&z.ID, &z.Site, &z.Name, &z.Description, &doc); err != nil {
+			return nil, fmt.Errorf("sqlite: zones: %w", err)
+		}
+		var subnets []string
+		_ = json.Unmarshal([]byte(doc), &subnets)
+		for _, s := range subnets {
+			if p, err := netip.ParsePrefix(s); err == nil {
+				z.Subnets = append(z.Subnets, p)
+			}
+		}
+		out = append(out, z)
+	}
+	return out, rows.Err()
+}
+
+// DeleteZone removes a zone without sensors.
+func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		n, err := w.count("SELECT count(*) FROM sensors WHERE zone = ?", id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: zone %s still has %d sensors", store.ErrConflict, id, n)
+		}
+		if err := w.deleteRow("zones", "zone", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "zone.delete", "zone:"+id, "")
+	})
+}
+
+// PutSensor creates or updates a sensor.
+func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error {
+	if err := checkID("sensor", s.ID); err != nil {
+		return err
+	}
+	if s.Mode == "" {
+		s.Mode = store.ModeLearning
+	}
+	if _, err := store.ParseSensorMode(string(s.Mode)); err != nil || s.Mode != store.SensorMode(strings.ToLower(string(s.Mode))) {
+		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, s.Mode)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		if s.Site != "" {
+			if n, err := w.count("SELECT count(*) FROM sites WHERE id = ?", s.Site); err != nil {
+				return err
+			} else if n == 0 {
+				return fmt.Errorf("%w: sensor %s: unknown site %q", store.ErrInvalid, s.ID, s.Site)
+			}
+		}
+		if s.Zone != "" {
+			var site string
+			err := w.QueryRowContext(ctx, "SELECT site FROM zones WHERE id = ?", s.Zone).Scan(&site)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: sensor %s: unknown zone %q", store.ErrInvalid, s.ID, s.Zone)
+			} else if err != nil {
+				return fmt.Errorf("sqlite: zone %s: %w", s.Zone, err)
+			}
+			if s.Site == "" {
+				s.Site = site
+			} else if site != s.Site {
+				return fmt.Errorf("%w: sensor %s: zone %s is in site %s, not %s", store.ErrInvalid, s.ID, s.Zone, site, s.Site)
+			}
+		}
+		if _, err := w.ExecContext(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES (?,?,?,?,?,?,?)
+			ON CONFLICT DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
+			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), nsOrZero(s.LastSeen), w.now.UnixNano()); err != nil {
+			return fmt.Errorf("sqlite: storing sensor %s: %w", s.ID, err)
+		}
+		return w.audit(actor, "sensor.put", "sensor:"+s.ID, fmt.Sprintf("%s site=%s zone=%s mode=%s", s.Name, s.Site, s.Zone, s.Mode))
+	})
+}
+
+const sensorCols = "id, name, site, zone, mode, last_seen, created"
+
+func scanSensor(sc interface{ Scan(...any) error }) (store.Sensor, error) {
+	var s store.Sensor
+	var mode string
+	var seen, created int64
+	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
+		return s, err
+	}
+	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), ts(seen), ts(created)
+	return s, nil
+}
+
+// Sensor returns one sensor.
+func (d *DB) Sensor(ctx context.Context, id string) (store.Sensor, error) {
+	if err := d.reading(); err != nil {
+		return store.Sensor{}, err
+	}
+	s, err := scanSensor(d.r.QueryRowContext(ctx, "SELECT "+sensorCols+" FROM sensors WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return s, fmt.Errorf("sqlite: sensor %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// Sensors returns every sensor.
+func (d *DB) Sensors(ctx context.Context) ([]store.Sensor, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT "+sensorCols+" FROM sensors ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sensors: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Sensor{}
+	for rows.Next() {
+		s, err := scanSensor(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: sensors: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteSensor removes a sensor.
+func (d *DB) DeleteSensor(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		if err := w.deleteRow("sensors", "sensor", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "sensor.delete", "sensor:"+id, "")
+	})
+}
+
+// SetSensorMode switches a sensor's mode.
+func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode, actor string) error {
+	if mode != store.ModeLearning && mode != store.ModeOperational {
+		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, mode)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, "UPDATE sensors SET mode = ? WHERE id = ?", string(mode), id)
+		if err != nil {
+			return fmt.Errorf("sqlite: sensor %s mode: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+		}
+		return w.audit(actor, "sensor.mode", "sensor:"+id, string(mode))
+	})
+}
+
+// SensorSeen records when a sensor last reported.
+func (d *DB) SensorSeen(ctx context.Context, id string, t time.Time) error {
+	return d.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, "UPDATE sensors SET last_seen = max(last_seen, ?) WHERE id = ?", t.UnixNano(), id)
+		if err != nil {
+			return fmt.Errorf("sqlite: sensor %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+		}
+		return nil
+	})
+}
+
+// PutUser creates or updates a user.
+func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
+	if err := checkID("user", u.Name); err != nil {
+		return err
+	}
+	if !store.ValidRole(u.Role) {
+		return fmt.Errorf("%w: unknown role %q (want admin, analyst or readonly)", store.ErrInvalid, u.Role)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		now := w.now.UnixNano()
+		if _, err := w.ExecContext(ctx, `INSERT INTO users VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET full_name = excluded.full_name,
+			role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled, updated_ns = excluded.updated_ns`,
+			u.Name, u.FullName, string(u.Role), u.PasswordHash, u.Disabled, now, now); err != nil {
+			return fmt.Errorf("sqlite: storing user %s: %w", u.Name, err)
+		}
+		return w.audit(actor, "user.put", "user:"+u.Name, fmt.Sprintf("role=%s disabled=%v", u.Role, u.Disabled))
+	})
+}
+
+const userCols = "name, full_name, role, password_hash, disabled, created_ns, updated_ns"
+
+func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var role string
+	var created, updated int64
+	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+		return u, err
+	}
+	u.Role, u.Created, u.Updated = store.Role(role), ts(created), ts(updated)
+	return u, nil
+}
+
+// User returns one user.
+func (d *DB) User(ctx context.Context, name string) (store.User, error) {
+	if err := d.reading(); err != nil {
+		return store.User{}, err
+	}
+	u, err := scanUser(d.r.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE name = ?", name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("%w: user %q", store.ErrNotFound, name)
+	}
+	if err != nil {
+		return u, fmt.Errorf("sqlite: user %s: %w", name, err)
+	}
+	return u, nil
+}
+
+// Users returns every user.
+func (d *DB) Users(ctx context.Context) ([]store.User, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	defer rows.Close()
+	out := []store.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// DeleteUser removes a user.
+func (d *DB) DeleteUser(ctx context.Context, name, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)
+		if err != nil {
+			return fmt.Errorf("sqlite: deleting user %s: %w", name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: user %q", store.ErrNotFound, name)
+		}
+		return w.audit(actor, "user.delete", "user:"+name, "")
+	})
+}
+
+// AddAudit appends an audit log entry.
+func (d *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
+	if e.Action == "" {
+		return fmt.Errorf("%w: audit entry without action", store.ErrInvalid)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		t := e.Time
+		if t.IsZero() {
+			t = w.now
+		}
+		if _, err := w.ExecContext(ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES (?,?,?,?,?)",
+			t.UnixNano(), e.Actor, e.Action, e.Object, e.Detail); err != nil {
+			return fmt.Errorf("sqlite: audit log: %w", err)
+		}
+		return nil
+	})
+}
+
+// Audit returns audit log entries, newest first.
+func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, error) {
+	page := store.AuditPage{Entries: []store.AuditEntry{}}
+	if err := d.reading(); err != nil {
+		return page, err
+	}
+	n := q.Limit
+	switch {
+	case n == 0:
+		n = store.DefaultLimit
+	case n < 0 || n > store.MaxLimit:
+		return page, fmt.Errorf("%w: page size %d", store.ErrInvalid, n)
+	}
+	var c cond
+	if q.Actor != "" {
+		c.add("actor = ?", q.Actor)
+	}
+	if q.Action != "" {
+		c.add("action = ?", q.Action)
+	}
+	if q.Object != "" {
+		c.add("object = ?", q.Object)
+	}
+	if !q.From.IsZero() {
+		c.add("time_ns >= ?", q.From.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		c.add("time_ns < ?", q.Until.UnixNano())
+	}
+	if q.Cursor != "" {
+		cur, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return page, err
+		}
+		c.add("id < ?", cur.A)
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT id, time_ns, actor, action, object, detail FROM audit"+c.where()+" ORDER BY id DESC LIMIT ?", append(c.args, n+1)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: audit log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e store.AuditEntry
+		var t int64
+		if err := rows.Scan(&e.ID, &t, &e.Actor, &e.Action, &e.Object, &e.Detail); err != nil {
+			return page, fmt.Errorf("sqlite: audit log: %w", err)
+		}
+		e.Time = ts(t)
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite: audit log: %w", err)
+	}
+	if len(page.Entries) > n {
+		page.Entries = page.Entries[:n]
+		page.Next = store.Cursor{A: page.Entries[n-1].ID}.Encode()
+	}
+	return page, nil
+}

@@ -1,0 +1,804 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/evidence"
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+const upsertAlert = `INSERT INTO alerts(id, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
+	severity, status, engine, first_ns, last_ns, count, updated_ns, cid)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(id) DO UPDATE SET
+	first_ns = min(first_ns, excluded.first_ns),
+	last_ns = max(last_ns, excluded.last_ns),
+	count = max(count, excluded.count),
+	updated_ns = excluded.updated_ns,
+	site = iif(excluded.last_ns >= last_ns, excluded.site, site),
+	zone = iif(excluded.last_ns >= last_ns, excluded.zone, zone),
+	category = iif(excluded.last_ns >= last_ns, excluded.category, category),
+	protocol = iif(excluded.last_ns >= last_ns, excluded.protocol, protocol),
+	severity = iif(excluded.last_ns >= last_ns, excluded.severity, severity),
+	engine = iif(excluded.last_ns >= last_ns, excluded.engine, engine),
+	srct = iif(excluded.last_ns >= last_ns, excluded.srct, srct),
+	dstt = iif(excluded.last_ns >= last_ns, excluded.dstt, dstt)
+RETURNING rid, last_ns, cid, sensor, site, zone, type, category, protocol, severity, status, engine`
+
+// upsertDoc stores an alert's JSON; PutAlerts runs it only when the copy
+// being stored is the most recently detected.
+const upsertDoc = `INSERT INTO alert_docs(rid, doc) VALUES (?, ?) ON CONFLICT(rid) DO UPDATE SET doc = excluded.doc`
+
+// PutAlerts upserts alerts by id; see store.Store.
+func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	if len(alerts) > store.MaxBatch {
+		return fmt.Errorf("%w: %d alerts in one batch (at most %d)", store.ErrInvalid, len(alerts), store.MaxBatch)
+	}
+	for _, a := range alerts {
+		if err := store.CheckAlert(a); err != nil {
+			return err
+		}
+	}
+	docs, err := encodeAll(alerts)
+	if err != nil {
+		return err
+	}
+	err = d.write(ctx, func(w *wtx) error { return w.putAlerts(alerts, docs) })
+	if err != nil {
+		return err
+	}
+	d.grew(ctx, int64(len(alerts)))
+	for _, a := range alerts {
+		if len(a.Packets) == 0 {
+			continue
+		}
+		if _, err := d.evidenceInfo(ctx, a.ID); err == nil {
+			continue // already stored
+		}
+		var buf bytes.Buffer
+		if err := evidence.WritePcapng(&buf, a.Packets, evidence.WriteOptions{Comment: a.Title}); err != nil {
+			return fmt.Errorf("sqlite: alert %s evidence: %w", a.ID, err)
+		}
+		if err := d.PutEvidence(ctx, a.ID, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// alertsPerStatement is how many alerts one INSERT carries.
+const alertsPerStatement = 32
+
+// alertRowArgs are the values of one alert row, in insertAlert's order.
+type alertRowArgs struct {
+	a    *alert.Alert
+	doc  []byte
+	args [19]any
+	k    combo
+	cid  int64
+	last int64
+}
+
+// putAlerts stores alerts: new ones with a multi-row INSERT that skips
+// those already stored, which then go through upsertAlert one by one.
+func (w *wtx) putAlerts(alerts []*alert.Alert, docs [][]byte) error {
+	ctx := w.ctx
+	now := w.now.UnixNano()
+	rows := make([]alertRowArgs, len(alerts))
+	for i, a := range alerts {
+		var ids [10]int64
+		var err error
+		for j, s := range [10]string{a.Sensor, a.Site, a.Zone, a.Type, a.Category, a.Protocol, store.PartyKey(a.Source),
+			store.PartyKey(a.Destination), store.PartyText(a.Source), store.PartyText(a.Destination)} {
+			if ids[j], err = w.id(s); err != nil {
+				return err
+			}
+		}
+		status := a.Status
+		if status == 0 {
+			status = alert.New
+		}
+		last := a.LastDetection
+		if last.IsZero() {
+			last = a.FirstDetection
+		}
+		r := &rows[i]
+		r.a, r.doc, r.last = a, docs[i], last.UnixNano()
+		r.k = combo{ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], int64(a.Severity), int64(status), int64(a.Engine)}
+		if r.cid, err = w.cid(r.k); err != nil {
+			return err
+		}
+		r.args = [19]any{a.ID, ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9],
+			int(a.Severity), int(status), int(a.Engine), a.FirstDetection.UnixNano(), r.last, int64(a.Count), now, r.cid}
+	}
+	var update []*alertRowArgs
+	for lo := 0; lo < len(rows); lo += alertsPerStatement {
+		chunk := rows[lo:min(lo+alertsPerStatement, len(rows))]
+		args := make([]any, 0, 19*len(chunk))
+		for i := range chunk {
+			args = append(args, chunk[i].args[:]...)
+		}
+		res, err := w.QueryContext(ctx, insertAlerts(len(chunk)), args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: storing alerts: %w", err)
+		}
+		inserted := map[string]int64{}
+		for res.Next() {
+			var id string
+			var rid int64
+			if err := res.Scan(&id, &rid); err != nil {
+				res.Close()
+				return fmt.Errorf("sqlite: storing alerts: %w", err)
+			}
+			inserted[id] = rid
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("sqlite: storing alerts: %w", err)
+		}
+		docArgs := make([]any, 0, 2*len(chunk))
+		for i := range chunk {
+			r := &chunk[i]
+			if rid, ok := inserted[r.a.ID]; ok {
+				docArgs = append(docArgs, rid, r.doc)
+				delete(inserted, r.a.ID) // a second copy in the batch is an update
+			} else {
+				update = append(update, r)
+			}
+		}
+		if len(docArgs) > 0 {
+			q := "INSERT INTO alert_docs(rid, doc) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?),", len(docArgs)/2), ",")
+			if _, err := w.ExecContext(ctx, q, docArgs...); err != nil {
+				return fmt.Errorf("sqlite: storing alerts: %w", err)
+			}
+		}
+	}
+	if len(update) == 0 {
+		return nil
+	}
+	st, err := w.PrepareContext(ctx, upsertAlert)
+	if err != nil {
+		return fmt.Errorf("sqlite: storing alerts: %w", err)
+	}
+	defer st.Close()
+	sd, err := w.PrepareContext(ctx, upsertDoc)
+	if err != nil {
+		return fmt.Errorf("sqlite: storing alerts: %w", err)
+	}
+	defer sd.Close()
+	for _, r := range update {
+		var rid, stored, storedCid int64
+		var got combo
+		err = st.QueryRowContext(ctx, r.args[:]...).Scan(&rid, &stored, &storedCid, &got[0], &got[1], &got[2], &got[3], &got[4], &got[5],
+			&got[6], &got[7], &got[8])
+		if err != nil {
+			return fmt.Errorf("sqlite: storing alert %s: %w", r.a.ID, err)
+		}
+		if got != r.k || storedCid != r.cid {
+			// The stored status (or older fields) make another
+			// combination.
+			if err := w.setCid(rid, got, storedCid); err != nil {
+				return err
+			}
+		}
+		if r.last >= stored {
+			if _, err := sd.ExecContext(ctx, rid, r.doc); err != nil {
+				return fmt.Errorf("sqlite: storing alert %s: %w", r.a.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+var insertAlertsCache sync.Map // number of rows → statement text
+
+// insertAlerts returns the INSERT of n new alerts, skipping those stored.
+func insertAlerts(n int) string {
+	if q, ok := insertAlertsCache.Load(n); ok {
+		return q.(string)
+	}
+	q := `INSERT INTO alerts(id, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
+	severity, status, engine, first_ns, last_ns, count, updated_ns, cid) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",") +
+		" ON CONFLICT(id) DO NOTHING RETURNING id, rid"
+	insertAlertsCache.Store(n, q)
+	return q
+}
+
+// encodeAll encodes alerts as JSON, on every CPU.
+func encodeAll(alerts []*alert.Alert) ([][]byte, error) {
+	docs := make([][]byte, len(alerts))
+	errs := make([]error, len(alerts))
+	workers := min(runtime.GOMAXPROCS(0), (len(alerts)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(alerts); i += workers {
+				a := alerts[i]
+				if a.Status == 0 { // stored as New: the copy says so too
+					c := *a
+					c.Status = alert.New
+					a = &c
+				}
+				docs[i], errs[i] = json.Marshal(a)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: encoding alert %s: %w", alerts[i].ID, err)
+		}
+	}
+	return docs, nil
+}
+
+// alertCols are the columns scanAlert reads, from alerts a joined with
+// alert_docs d and evidence e.
+const alertCols = `a.id AS id, d.doc AS doc, a.status AS status, a.count AS count, a.first_ns AS first_ns,
+	a.last_ns AS last_ns, a.updated_ns AS updated_ns, a.severity AS severity, a.rid AS rid,
+	e.size AS esize, e.stored_ns AS estored`
+
+const alertFrom = ` FROM alerts a JOIN alert_docs d ON d.rid = a.rid LEFT JOIN evidence e ON e.alert_id = a.id`
+
+// alertRow is a scanned alert with its sort keys.
+type alertRow struct {
+	rec      *store.AlertRecord
+	severity int64
+	first    int64
+	last     int64
+	rid      int64
+}
+
+func ts(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func scanAlerts(rows *sql.Rows) ([]alertRow, error) {
+	defer rows.Close()
+	var out []alertRow
+	for rows.Next() {
+		var (
+			id          string
+			doc         []byte
+			status      int
+			count       int64
+			r           alertRow
+			updated     int64
+			esize, estn sql.NullInt64
+		)
+		if err := rows.Scan(&id, &doc, &status, &count, &r.first, &r.last, &updated, &r.severity, &r.rid, &esize, &estn); err != nil {
+			return nil, fmt.Errorf("sqlite: reading alert: %w", err)
+		}
+		rec := &store.AlertRecord{}
+		if err := json.Unmarshal(doc, &rec.Alert); err != nil {
+			return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
+		}
+		rec.ID = id
+		rec.Status = alert.Status(status)
+		rec.Count = uint64(count)
+		rec.FirstDetection, rec.LastDetection = ts(r.first), ts(r.last)
+		rec.Severity = alert.Severity(r.severity)
+		rec.Updated = ts(updated)
+		if esize.Valid {
+			rec.Pcap = &store.EvidenceInfo{Size: esize.Int64, Stored: ts(estn.Int64)}
+		}
+		r.rec = rec
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: reading alerts: %w", err)
+	}
+	return out, nil
+}
+
+// markMuted sets Muted on the records whose pattern is muted.
+func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	mutes, err := d.Mutes(ctx)
+	if err != nil || len(mutes) == 0 {
+		return err
+	}
+	for _, r := range recs {
+		for i := range mutes {
+			if mutes[i].Matches(&r.Alert) {
+				r.Muted = true
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Alert returns one alert.
+func (d *DB) Alert(ctx context.Context, id string) (*store.AlertRecord, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT "+alertCols+alertFrom+" WHERE a.id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alert %s: %w", id, err)
+	}
+	rs, err := scanAlerts(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err := d.markMuted(ctx, []*store.AlertRecord{rs[0].rec}); err != nil {
+		return nil, err
+	}
+	return rs[0].rec, nil
+}
+
+// alertKeys returns an alert's row id and its source and destination ids.
+func (d *DB) alertKeys(ctx context.Context, id string) (rid, src, dst, first, last int64, err error) {
+	err = d.r.QueryRowContext(ctx, "SELECT rid, src, dst, first_ns, last_ns FROM alerts WHERE id = ?", id).Scan(&rid, &src, &dst, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	} else if err != nil {
+		err = fmt.Errorf("sqlite: alert %s: %w", id, err)
+	}
+	return
+}
+
+func related(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return store.DefaultRelated, nil
+	case limit < 0 || limit > store.MaxLimit:
+		return 0, fmt.Errorf("%w: limit %d (want 1 to %d)", store.ErrInvalid, limit, store.MaxLimit)
+	}
+	return limit, nil
+}
+
+// RelatedAlerts returns other alerts of the alert's devices.
+func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.AlertRecord, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	limit, err := related(limit)
+	if err != nil {
+		return nil, err
+	}
+	rid, src, dst, _, _, err := d.alertKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	q := store.AlertQuery{Sort: store.SortLastDetection}
+	hours, err := d.span(ctx, &filter{q: q}, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	var c cond
+	c.add("a.rid <> ?", rid)
+	var rs []alertRow
+	for _, dev := range uniq(src, dst) {
+		for _, role := range []string{"a.src", "a.dst"} {
+			r, err := d.hourWalk(ctx, hours, role+" = ?", []any{dev}, c, &q, limit)
+			if err != nil {
+				return nil, err
+			}
+			rs = append(rs, r...)
+		}
+	}
+	rs = sortRows(rs, &q)
+	out := make([]*store.AlertRecord, 0, min(limit, len(rs)))
+	for i := range rs[:min(limit, len(rs))] {
+		out = append(out, rs[i].rec)
+	}
+	return out, d.markMuted(ctx, out)
+}
+
+// uniq returns the distinct non-zero ids.
+func uniq(ids ...int64) []int64 {
+	var out []int64
+	for _, id := range ids {
+		if id != 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// loadAlert reads an alert in a write transaction.
+func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
+	var doc []byte
+	var status int
+	var first, last, count int64
+	err := w.QueryRowContext(w.ctx, "SELECT d.doc, a.status, a.first_ns, a.last_ns, a.count FROM alerts a JOIN alert_docs d ON d.rid = a.rid WHERE a.id = ?", id).Scan(&doc, &status, &first, &last, &count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: alert %s: %w", id, err)
+	}
+	a := &alert.Alert{}
+	if err := json.Unmarshal(doc, a); err != nil {
+		return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
+	}
+	a.ID, a.Status, a.Count = id, alert.Status(status), uint64(count)
+	a.FirstDetection, a.LastDetection = ts(first), ts(last)
+	return a, nil
+}
+
+// setCid points alert rid at combination k, if it is not already.
+func (w *wtx) setCid(rid int64, k combo, old int64) error {
+	cid, err := w.cid(k)
+	if err != nil || cid == old {
+		return err
+	}
+	if _, err := w.ExecContext(w.ctx, "UPDATE alerts SET cid = ? WHERE rid = ?", cid, rid); err != nil {
+		return fmt.Errorf("sqlite: alert counts: %w", err)
+	}
+	return nil
+}
+
+// setStatus moves one alert and records it.
+func (w *wtx) setStatus(id string, from, to alert.Status, actor, action, reason string) error {
+	if from != to {
+		var rid, cid int64
+		var k combo
+		err := w.QueryRowContext(w.ctx, `UPDATE alerts SET status = ?, updated_ns = ? WHERE id = ?
+			RETURNING rid, cid, sensor, site, zone, type, category, protocol, severity, status, engine`, int(to), w.now.UnixNano(), id).
+			Scan(&rid, &cid, &k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8])
+		if err != nil {
+			return fmt.Errorf("sqlite: alert %s status: %w", id, err)
+		}
+		if err := w.setCid(rid, k, cid); err != nil {
+			return err
+		}
+	}
+	return w.history(id, from, to, actor, action, reason)
+}
+
+func (w *wtx) history(id string, from, to alert.Status, actor, action, reason string) error {
+	_, err := w.ExecContext(w.ctx, "INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, reason) VALUES (?,?,?,?,?,?,?)",
+		id, w.now.UnixNano(), actor, action, int(from), int(to), reason)
+	if err != nil {
+		return fmt.Errorf("sqlite: alert %s history: %w", id, err)
+	}
+	detail := from.String() + " → " + to.String()
+	if action != store.ActionStatus {
+		detail = action
+	}
+	if reason != "" {
+		detail += ": " + reason
+	}
+	return w.audit(actor, "alert."+action, "alert:"+id, detail)
+}
+
+func checkStatus(s alert.Status, reason string) error {
+	if s < alert.New || s > alert.Closed {
+		return fmt.Errorf("%w: unknown status %d", store.ErrInvalid, s)
+	}
+	if len([]rune(reason)) > store.MaxReasonLen {
+		return fmt.Errorf("%w: reason longer than %d characters", store.ErrInvalid, store.MaxReasonLen)
+	}
+	return nil
+}
+
+// SetStatus moves alerts to status, all or none.
+func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, actor, reason string) error {
+	if err := checkStatus(status, reason); err != nil {
+		return err
+	}
+	if len(ids) == 0 || len(ids) > store.MaxBatch {
+		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			var from int
+			err := w.QueryRowContext(ctx, "SELECT status FROM alerts WHERE id = ?", id).Scan(&from)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlite: alert %s: %w", id, err)
+			}
+			if !store.Transition(alert.Status(from), status) {
+				return fmt.Errorf("%w: alert %s cannot go from %v to %v", store.ErrInvalid, id, alert.Status(from), status)
+			}
+			if err := w.setStatus(id, alert.Status(from), status, actor, store.ActionStatus, reason); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// BulkSetStatus moves every matching alert whose transition is allowed.
+func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert.Status, actor, reason string) (int64, error) {
+	if err := checkStatus(status, reason); err != nil {
+		return 0, err
+	}
+	if err := d.reading(); err != nil {
+		return 0, err
+	}
+	f, err := d.resolve(ctx, q)
+	if err != nil || f.none {
+		return 0, err
+	}
+	cube, err := d.cube(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var c cond
+	f.conds(&c, cube, true, true)
+	if len(f.devs) > 0 {
+		hours, err := d.span(ctx, f, 0, 0)
+		if err != nil {
+			return 0, err
+		}
+		hj, dj := jsonIDs(hours), jsonIDs(f.devs)
+		c.add("a.rid IN (SELECT rid FROM alerts a WHERE "+jsonIn(hourOf)+" AND "+jsonIn("a.src")+
+			" UNION SELECT rid FROM alerts a WHERE "+jsonIn(hourOf)+" AND "+jsonIn("a.dst")+")", hj, dj, hj, dj)
+	}
+	c.in("a.status", enums(store.Sources(status)))
+	var n int64
+	err = d.write(ctx, func(w *wtx) error {
+		now := w.now.UnixNano()
+		if _, err := w.ExecContext(ctx, `INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, reason)
+			SELECT a.id, ?, ?, ?, a.status, ?, ? FROM alerts a`+c.where(),
+			append([]any{now, actor, store.ActionStatus, int(status), reason}, c.args...)...); err != nil {
+			return fmt.Errorf("sqlite: bulk status history: %w", err)
+		}
+		// Each combination moves to the same one with the new status.
+		rows, err := w.QueryContext(ctx, "SELECT cid, sensor, site, zone, type, category, protocol, severity, status, engine FROM alert_counts")
+		if err != nil {
+			return fmt.Errorf("sqlite: alert counts: %w", err)
+		}
+		moves := map[int64]combo{}
+		for rows.Next() {
+			var cid int64
+			var k combo
+			if err := rows.Scan(&cid, &k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8]); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: alert counts: %w", err)
+			}
+			if k[7] != int64(status) {
+				k[7] = int64(status)
+				moves[cid] = k
+			}
+		}
+		rows.Close()
+		if _, err := w.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS cid_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)"); err != nil {
+			return fmt.Errorf("sqlite: bulk status: %w", err)
+		}
+		if _, err := w.ExecContext(ctx, "DELETE FROM temp.cid_moves"); err != nil {
+			return fmt.Errorf("sqlite: bulk status: %w", err)
+		}
+		for old, k := range moves {
+			cid, err := w.cid(k)
+			if err != nil {
+				return err
+			}
+			if _, err := w.ExecContext(ctx, "INSERT INTO temp.cid_moves VALUES (?, ?)", old, cid); err != nil {
+				return fmt.Errorf("sqlite: bulk status: %w", err)
+			}
+		}
+		res, err := w.ExecContext(ctx, `UPDATE alerts SET status = ?, updated_ns = ?,
+			cid = coalesce((SELECT new FROM temp.cid_moves WHERE old = alerts.cid), cid)
+			WHERE rid IN (SELECT a.rid FROM alerts a`+c.where()+")",
+			append([]any{int(status), now}, c.args...)...)
+		if err != nil {
+			return fmt.Errorf("sqlite: bulk status: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		filter, _ := json.Marshal(f.q)
+		return w.audit(actor, "alert.bulk_status", "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, status, filter, reason))
+	})
+	return n, err
+}
+
+// Learn adds the alert's pattern to the baseline and closes it.
+func (d *DB) Learn(ctx context.Context, id, actor string) (baseline.Entry, error) {
+	var e baseline.Entry
+	err := d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.Learn != nil:
+			e = *a.Learn
+		case a.Learnable:
+			e = baseline.Entry{Kind: baseline.KindPattern, Client: a.Source.IP, Server: a.Destination.IP, Function: a.Type, Target: a.Key}
+		default:
+			return fmt.Errorf("%w: alert %s (%s) cannot be learned", store.ErrInvalid, id, a.Type)
+		}
+		rec := baseline.Record{Entry: e, Stats: baseline.Stats{First: a.FirstDetection, Last: a.LastDetection, Count: a.Count, Source: "learn"}}
+		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+			return err
+		}
+		to := a.Status
+		if store.Transition(a.Status, alert.Closed) {
+			to = alert.Closed
+		}
+		return w.setStatus(id, a.Status, to, actor, store.ActionLearn, e.String())
+	})
+	return e, err
+}
+
+// Mute suppresses the alert's pattern.
+func (d *DB) Mute(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		m := store.MuteOf(a)
+		res, err := w.ExecContext(ctx, `INSERT INTO mutes(sensor, type, src, dst, key, alert_id, actor, created_ns)
+			VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`, m.Sensor, m.Type, m.Source, m.Destination, m.Key, id, actor, w.now.UnixNano())
+		if err != nil {
+			return fmt.Errorf("sqlite: muting alert %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return w.history(id, a.Status, a.Status, actor, store.ActionMute, "")
+	})
+}
+
+// Unmute removes the alert's mute.
+func (d *DB) Unmute(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		m := store.MuteOf(a)
+		res, err := w.ExecContext(ctx, "DELETE FROM mutes WHERE sensor = ? AND type = ? AND src = ? AND dst = ? AND key = ?",
+			m.Sensor, m.Type, m.Source, m.Destination, m.Key)
+		if err != nil {
+			return fmt.Errorf("sqlite: unmuting alert %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return w.history(id, a.Status, a.Status, actor, store.ActionUnmute, "")
+	})
+}
+
+// Mutes returns every muted pattern.
+func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT id, sensor, type, src, dst, key, alert_id, actor, created_ns, suppressed FROM mutes ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: mutes: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Mute
+	for rows.Next() {
+		var m store.Mute
+		var created int64
+		if err := rows.Scan(&m.ID, &m.Sensor, &m.Type, &m.Source, &m.Destination, &m.Key, &m.AlertID, &m.Actor, &created, &m.Suppressed); err != nil {
+			return nil, fmt.Errorf("sqlite: mutes: %w", err)
+		}
+		m.Created = ts(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Comment adds a comment to an alert.
+func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Comment, error) {
+	c := store.Comment{AlertID: id, Author: author, Text: text}
+	if err := store.CheckComment(text); err != nil {
+		return c, err
+	}
+	if strings.TrimSpace(author) == "" {
+		return c, fmt.Errorf("%w: comment without author", store.ErrInvalid)
+	}
+	err := d.write(ctx, func(w *wtx) error {
+		var one int
+		if err := w.QueryRowContext(ctx, "SELECT 1 FROM alerts WHERE id = ?", id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: alert %s: %w", id, err)
+		}
+		c.Time = w.now
+		if err := w.QueryRowContext(ctx, "INSERT INTO comments(alert_id, author, text, time_ns) VALUES (?,?,?,?) RETURNING id",
+			id, author, text, w.now.UnixNano()).Scan(&c.ID); err != nil {
+			return fmt.Errorf("sqlite: comment on %s: %w", id, err)
+		}
+		return w.audit(author, "alert.comment", "alert:"+id, fmt.Sprintf("comment %d", c.ID))
+	})
+	return c, err
+}
+
+// exists fails with ErrNotFound when there is no alert id.
+func (d *DB) exists(ctx context.Context, id string) error {
+	var one int
+	err := d.r.QueryRowContext(ctx, "SELECT 1 FROM alerts WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: alert %s: %w", id, err)
+	}
+	return nil
+}
+
+// Comments returns an alert's comments, oldest first.
+func (d *DB) Comments(ctx context.Context, id string) ([]store.Comment, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	if err := d.exists(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT id, author, text, time_ns FROM comments WHERE alert_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: comments of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []store.Comment{}
+	for rows.Next() {
+		c := store.Comment{AlertID: id}
+		var t int64
+		if err := rows.Scan(&c.ID, &c.Author, &c.Text, &t); err != nil {
+			return nil, fmt.Errorf("sqlite: comments of %s: %w", id, err)
+		}
+		c.Time = ts(t)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// History returns an alert's status changes, oldest first.
+func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	if err := d.exists(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT time_ns, actor, action, from_status, to_status, reason FROM history WHERE alert_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history of %s: %w", id, err)
+	}
+	defer rows.Close()
+	out := []store.StatusChange{}
+	for rows.Next() {
+		h := store.StatusChange{AlertID: id}
+		var t int64
+		var from, to int
+		if err := rows.Scan(&t, &h.Actor, &h.Action, &from, &to, &h.Reason); err != nil {
+			return nil, fmt.Errorf("sqlite: history of %s: %w", id, err)
+		}
+		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

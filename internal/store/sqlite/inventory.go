@@ -1,0 +1,508 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/inventory"
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+// deviceAddrs returns the normalized addresses a device is found by.
+func deviceAddrs(dv *inventory.Device) []string {
+	var out []string
+	for _, ip := range dv.IPs {
+		if a, err := store.NormalizeAddr(ip); err == nil {
+			out = append(out, a)
+		}
+	}
+	if a, err := store.NormalizeAddr(dv.MAC); err == nil {
+		out = append(out, a)
+	}
+	if dv.Address != "" {
+		out = append(out, strings.ToLower(dv.Address))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// searchText is what the device text filter matches.
+func searchText(dv *inventory.Device) string {
+	parts := []string{dv.Name, dv.Vendor, dv.Product, dv.Model, dv.Firmware, dv.Serial, dv.OS, string(dv.Type), dv.MAC, dv.Address}
+	parts = append(parts, dv.Names...)
+	parts = append(parts, dv.IPs...)
+	return " " + strings.ToLower(strings.Join(parts, " ")) + " "
+}
+
+func protocolList(dv *inventory.Device) string {
+	var ps []string
+	for _, l := range [][]inventory.Service{dv.Serves, dv.Uses} {
+		for _, s := range l {
+			ps = append(ps, strings.ToLower(s.Protocol))
+		}
+	}
+	slices.Sort(ps)
+	return " " + strings.Join(slices.Compact(ps), " ") + " "
+}
+
+// PutDevices upserts a sensor's devices.
+func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.Device) error {
+	if sensor == "" {
+		return fmt.Errorf("%w: devices without sensor", store.ErrInvalid)
+	}
+	if len(devices) > store.MaxBatch {
+		return fmt.Errorf("%w: %d devices in one batch", store.ErrInvalid, len(devices))
+	}
+	docs := make([][]byte, len(devices))
+	for i := range devices {
+		dv := &devices[i]
+		if dv.ID == 0 {
+			return fmt.Errorf("%w: device without id", store.ErrInvalid)
+		}
+		b, err := json.Marshal(dv)
+		if err != nil {
+			return fmt.Errorf("sqlite: encoding device %d: %w", dv.ID, err)
+		}
+		docs[i] = b
+	}
+	return d.write(ctx, func(w *wtx) error {
+		up, err := w.PrepareContext(ctx, `INSERT INTO devices(sensor, id, name, type, vendor, purdue, inactive, first_ns, last_ns, protocols, search, doc)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET name = excluded.name, type = excluded.type,
+			vendor = excluded.vendor, purdue = excluded.purdue, inactive = excluded.inactive, first_ns = excluded.first_ns,
+			last_ns = excluded.last_ns, protocols = excluded.protocols, search = excluded.search, doc = excluded.doc`)
+		if err != nil {
+			return fmt.Errorf("sqlite: storing devices: %w", err)
+		}
+		defer up.Close()
+		for i := range devices {
+			dv := &devices[i]
+			if _, err := up.ExecContext(ctx, sensor, int64(dv.ID), dv.Name, string(dv.Type), dv.Vendor, dv.Purdue, dv.Inactive,
+				dv.FirstSeen.UnixNano(), dv.LastSeen.UnixNano(), protocolList(dv), searchText(dv), docs[i]); err != nil {
+				return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
+			}
+			if _, err := w.ExecContext(ctx, "DELETE FROM device_addrs WHERE sensor = ? AND id = ?", sensor, int64(dv.ID)); err != nil {
+				return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
+			}
+			for _, a := range deviceAddrs(dv) {
+				if _, err := w.ExecContext(ctx, "INSERT INTO device_addrs VALUES (?,?,?)", a, sensor, int64(dv.ID)); err != nil {
+					return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// PutConnections upserts a sensor's connections.
+func (d *DB) PutConnections(ctx context.Context, sensor string, conns []inventory.Connection) error {
+	if sensor == "" {
+		return fmt.Errorf("%w: connections without sensor", store.ErrInvalid)
+	}
+	if len(conns) > store.MaxBatch {
+		return fmt.Errorf("%w: %d connections in one batch", store.ErrInvalid, len(conns))
+	}
+	return d.write(ctx, func(w *wtx) error {
+		up, err := w.PrepareContext(ctx, `INSERT INTO connections VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET doc = excluded.doc`)
+		if err != nil {
+			return fmt.Errorf("sqlite: storing connections: %w", err)
+		}
+		defer up.Close()
+		for i := range conns {
+			c := &conns[i]
+			doc, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("sqlite: encoding connection: %w", err)
+			}
+			if _, err := up.ExecContext(ctx, sensor, int64(c.Client), int64(c.Server), c.Protocol, c.Transport, int(c.Port), c.Relation, doc); err != nil {
+				return fmt.Errorf("sqlite: storing connection %d→%d: %w", c.Client, c.Server, err)
+			}
+		}
+		return nil
+	})
+}
+
+const deviceSelect = "SELECT d.sensor, coalesce(s.site, ''), coalesce(s.zone, ''), d.doc, d.last_ns, d.first_ns, d.name, d.id FROM devices d LEFT JOIN sensors s ON s.id = d.sensor"
+
+type deviceRow struct {
+	rec         *store.DeviceRecord
+	last, first int64
+	name        string
+	id          int64
+}
+
+func scanDevices(rows *sql.Rows) ([]deviceRow, error) {
+	defer rows.Close()
+	var out []deviceRow
+	for rows.Next() {
+		r := deviceRow{rec: &store.DeviceRecord{}}
+		var doc []byte
+		if err := rows.Scan(&r.rec.Sensor, &r.rec.Site, &r.rec.Zone, &doc, &r.last, &r.first, &r.name, &r.id); err != nil {
+			return nil, fmt.Errorf("sqlite: reading devices: %w", err)
+		}
+		if err := json.Unmarshal(doc, &r.rec.Device); err != nil {
+			return nil, fmt.Errorf("sqlite: decoding device %d: %w", r.id, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: reading devices: %w", err)
+	}
+	return out, nil
+}
+
+// likeEscape escapes s for LIKE ... ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+func inStrings(c *cond, col string, vals []string) {
+	if len(vals) > 0 {
+		c.add(col+" IN ("+placeholders(len(vals))+")", anys(vals)...)
+	}
+}
+
+// Devices returns one page of devices. The name order is always A to Z
+// (unnamed last); Ascending applies to the time orders.
+func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage, error) {
+	page := store.DevicePage{Devices: []*store.DeviceRecord{}}
+	if err := d.reading(); err != nil {
+		return page, err
+	}
+	q, err := q.Normalize()
+	if err != nil {
+		return page, err
+	}
+	var c cond
+	inStrings(&c, "d.sensor", q.Sensors)
+	inStrings(&c, "s.site", q.Sites)
+	inStrings(&c, "s.zone", q.Zones)
+	types := make([]string, len(q.Types))
+	for i, t := range q.Types {
+		types[i] = string(t)
+	}
+	inStrings(&c, "d.type", types)
+	inStrings(&c, "d.vendor", q.Vendors)
+	if len(q.Purdue) > 0 {
+		c.add("d.purdue IN ("+placeholders(len(q.Purdue))+")", anys(q.Purdue)...)
+	}
+	if len(q.Protocols) > 0 {
+		var or []string
+		for _, p := range q.Protocols {
+			or = append(or, `d.protocols LIKE ? ESCAPE '\'`)
+			c.args = append(c.args, "% "+likeEscape(strings.ToLower(p))+" %")
+		}
+		c.sql = append(c.sql, "("+strings.Join(or, " OR ")+")")
+	}
+	if len(q.Devices) > 0 {
+		c.add("EXISTS (SELECT 1 FROM device_addrs x WHERE x.sensor = d.sensor AND x.id = d.id AND x.addr IN ("+placeholders(len(q.Devices))+"))", anys(q.Devices)...)
+	}
+	if q.Inactive != nil {
+		c.add("d.inactive = ?", *q.Inactive)
+	}
+	if !q.From.IsZero() {
+		c.add("d.last_ns >= ?", q.From.UnixNano())
+	}
+	if !q.Until.IsZero() {
+		c.add("d.first_ns < ?", q.Until.UnixNano())
+	}
+	for _, word := range strings.Fields(q.Text) {
+		c.add(`d.search LIKE ? ESCAPE '\'`, "%"+likeEscape(word)+"%")
+	}
+	var keys, order []string
+	dir, cmpOp := "DESC", "<"
+	if q.Ascending {
+		dir, cmpOp = "ASC", ">"
+	}
+	switch q.Sort {
+	case store.DeviceSortName:
+		keys = []string{"(d.name = '')", "d.name", "d.sensor", "d.id"}
+		order = []string{"d.name = ''", "d.name", "d.sensor", "d.id"}
+		cmpOp = ">"
+	case store.DeviceSortFirstSeen:
+		keys = []string{"d.first_ns", "d.sensor", "d.id"}
+		order = []string{"d.first_ns " + dir, "d.sensor " + dir, "d.id " + dir}
+	default:
+		keys = []string{"d.last_ns", "d.sensor", "d.id"}
+		order = []string{"d.last_ns " + dir, "d.sensor " + dir, "d.id " + dir}
+	}
+	if q.Cursor != "" {
+		cur, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return page, err
+		}
+		var vals []any
+		if q.Sort == store.DeviceSortName {
+			name, sensor, _ := strings.Cut(cur.S, "\x00")
+			vals = []any{cur.C, name, sensor, cur.B}
+		} else {
+			vals = []any{cur.A, cur.S, cur.B}
+		}
+		c.add("("+strings.Join(keys, ", ")+") "+cmpOp+" ("+placeholders(len(keys))+")", vals...)
+	}
+	rows, err := d.r.QueryContext(ctx, deviceSelect+c.where()+" ORDER BY "+strings.Join(order, ", ")+" LIMIT ?", append(c.args, q.Limit+1)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite: querying devices: %w", err)
+	}
+	rs, err := scanDevices(rows)
+	if err != nil {
+		return page, err
+	}
+	if len(rs) > q.Limit {
+		rs = rs[:q.Limit]
+		l := rs[len(rs)-1]
+		cur := store.Cursor{B: l.id, S: l.rec.Sensor}
+		switch q.Sort {
+		case store.DeviceSortName:
+			cur.S = l.name + "\x00" + l.rec.Sensor
+			if l.name == "" {
+				cur.C = 1
+			}
+		case store.DeviceSortFirstSeen:
+			cur.A = l.first
+		default:
+			cur.A = l.last
+		}
+		page.Next = cur.Encode()
+	}
+	for _, r := range rs {
+		page.Devices = append(page.Devices, r.rec)
+	}
+	return page, nil
+}
+
+// Device returns one device of a sensor.
+func (d *DB) Device(ctx context.Context, sensor string, id inventory.DeviceID) (*store.DeviceRecord, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, deviceSelect+" WHERE d.sensor = ? AND d.id = ?", sensor, int64(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: device %s/%d: %w", sensor, id, err)
+	}
+	rs, err := scanDevices(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%w: device %d of sensor %q", store.ErrNotFound, id, sensor)
+	}
+	return rs[0].rec, nil
+}
+
+// Connections returns a sensor's connections, or one device's.
+func (d *DB) Connections(ctx context.Context, sensor string, device inventory.DeviceID) ([]inventory.Connection, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	query := "SELECT doc FROM connections WHERE sensor = ?"
+	args := []any{sensor}
+	if device != 0 {
+		query += " AND (client = ? OR server = ?)"
+		args = append(args, int64(device), int64(device))
+	}
+	rows, err := d.r.QueryContext(ctx, query+" ORDER BY client, server, port, relation, protocol, transport", args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: connections: %w", err)
+	}
+	defer rows.Close()
+	out := []inventory.Connection{}
+	for rows.Next() {
+		var doc []byte
+		var c inventory.Connection
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("sqlite: connections: %w", err)
+		}
+		if err := json.Unmarshal(doc, &c); err != nil {
+			return nil, fmt.Errorf("sqlite: decoding connection: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func macString(m dissect.MAC) string {
+	if m.IsZero() {
+		return ""
+	}
+	return m.String()
+}
+
+// putBaseline upserts records: the counts and times widen, the source of
+// an entry is the one it was first stored with.
+func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
+	st, err := w.PrepareContext(w.ctx, `INSERT INTO baseline VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT DO UPDATE SET first_ns = min(first_ns, excluded.first_ns), last_ns = max(last_ns, excluded.last_ns),
+		count = max(count, excluded.count), min = min(min, excluded.min), max = max(max, excluded.max),
+		period = iif(excluded.period <> 0, excluded.period, period)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: storing baseline: %w", err)
+	}
+	defer st.Close()
+	for _, r := range recs {
+		if r.Kind == "" {
+			return fmt.Errorf("%w: baseline entry without kind", store.ErrInvalid)
+		}
+		src := r.Source
+		if src == "" {
+			src = "import"
+		}
+		if _, err := st.ExecContext(w.ctx, sensor, string(r.Kind), addrString(r.Client), addrString(r.Server), macString(r.MAC),
+			r.Protocol, int(r.Port), r.Function, r.Class, r.Target, r.First.UnixNano(), r.Last.UnixNano(), int64(r.Count),
+			r.Min, r.Max, int64(r.Period), src); err != nil {
+			return fmt.Errorf("sqlite: storing baseline entry %v: %w", r.Entry, err)
+		}
+	}
+	return nil
+}
+
+// PutBaseline upserts a sensor's baseline records.
+func (d *DB) PutBaseline(ctx context.Context, sensor string, records []baseline.Record) error {
+	if len(records) > store.MaxBatch {
+		return fmt.Errorf("%w: %d baseline records in one batch", store.ErrInvalid, len(records))
+	}
+	return d.write(ctx, func(w *wtx) error { return w.putBaseline(sensor, records) })
+}
+
+// Baseline returns a sensor's baseline records.
+func (d *DB) Baseline(ctx context.Context, sensor string) ([]baseline.Record, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, `SELECT kind, client, server, mac, protocol, port, function, class, target,
+		first_ns, last_ns, count, min, max, period, source FROM baseline WHERE sensor = ?`, sensor)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: baseline of %s: %w", sensor, err)
+	}
+	defer rows.Close()
+	out := []baseline.Record{}
+	for rows.Next() {
+		var r baseline.Record
+		var kind, client, server, mac string
+		var port int
+		var first, last, count, period int64
+		if err := rows.Scan(&kind, &client, &server, &mac, &r.Protocol, &port, &r.Function, &r.Class, &r.Target,
+			&first, &last, &count, &r.Min, &r.Max, &period, &r.Source); err != nil {
+			return nil, fmt.Errorf("sqlite: baseline of %s: %w", sensor, err)
+		}
+		r.Kind, r.Port = baseline.Kind(kind), uint16(port)
+		if client != "" {
+			r.Client, _ = netip.ParseAddr(client)
+		}
+		if server != "" {
+			r.Server, _ = netip.ParseAddr(server)
+		}
+		if mac != "" {
+			_ = r.MAC.UnmarshalText([]byte(mac))
+		}
+		r.First, r.Last, r.Count, r.Period = ts(first), ts(last), uint64(count), time.Duration(period)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: baseline of %s: %w", sensor, err)
+	}
+	slices.SortFunc(out, func(x, y baseline.Record) int {
+		return cmp.Or(cmp.Compare(x.Kind, y.Kind), x.Client.Compare(y.Client), x.Server.Compare(y.Server),
+			cmp.Compare(x.MAC.String(), y.MAC.String()), cmp.Compare(x.Protocol, y.Protocol), cmp.Compare(x.Port, y.Port),
+			cmp.Compare(x.Function, y.Function), cmp.Compare(x.Class, y.Class), cmp.Compare(x.Target, y.Target))
+	})
+	return out, nil
+}
+
+// overrideAddr normalizes the address a device override is kept by.
+func overrideAddr(addr string) (string, error) {
+	if a, err := store.NormalizeAddr(addr); err == nil {
+		return a, nil
+	}
+	if rest, ok := strings.CutPrefix(strings.ToLower(addr), "bacnet:"); ok {
+		if n, mac, ok := strings.Cut(rest, ":"); ok && n != "" && mac != "" && strings.Trim(n, "0123456789") == "" {
+			return "bacnet:" + rest, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q is neither a MAC, an IP nor a routed address", store.ErrInvalid, addr)
+}
+
+// PutOverride sets a device override.
+func (d *DB) PutOverride(ctx context.Context, addr string, o inventory.Override, actor string) error {
+	a, err := overrideAddr(addr)
+	if err != nil {
+		return err
+	}
+	if o.Purdue != nil && (*o.Purdue < 0 || *o.Purdue > 5) {
+		return fmt.Errorf("%w: Purdue level %d outside 0-5", store.ErrInvalid, *o.Purdue)
+	}
+	if o.Type != "" && !slices.Contains(inventory.Types, o.Type) {
+		return fmt.Errorf("%w: unknown device type %q", store.ErrInvalid, o.Type)
+	}
+	doc, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("sqlite: encoding override: %w", err)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		if _, err := w.ExecContext(ctx, `INSERT INTO overrides VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET doc = excluded.doc,
+			actor = excluded.actor, updated_ns = excluded.updated_ns`, a, doc, actor, w.now.UnixNano()); err != nil {
+			return fmt.Errorf("sqlite: storing override of %s: %w", a, err)
+		}
+		return w.audit(actor, "device.override", "device:"+a, string(doc))
+	})
+}
+
+// Overrides returns every device override.
+func (d *DB) Overrides(ctx context.Context) ([]store.DeviceOverride, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.r.QueryContext(ctx, "SELECT addr, doc, actor, updated_ns FROM overrides ORDER BY addr")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: overrides: %w", err)
+	}
+	defer rows.Close()
+	out := []store.DeviceOverride{}
+	for rows.Next() {
+		var o store.DeviceOverride
+		var doc []byte
+		var t int64
+		if err := rows.Scan(&o.Addr, &doc, &o.Actor, &t); err != nil {
+			return nil, fmt.Errorf("sqlite: overrides: %w", err)
+		}
+		if err := json.Unmarshal(doc, &o.Override); err != nil {
+			return nil, fmt.Errorf("sqlite: decoding override of %s: %w", o.Addr, err)
+		}
+		o.Updated = ts(t)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// DeleteOverride removes a device override.
+func (d *DB) DeleteOverride(ctx context.Context, addr, actor string) error {
+	a, err := overrideAddr(addr)
+	if err != nil {
+		return err
+	}
+	return d.write(ctx, func(w *wtx) error {
+		res, err := w.ExecContext(ctx, "DELETE FROM overrides WHERE addr = ?", a)
+		if err != nil {
+			return fmt.Errorf("sqlite: deleting override of %s: %w", a, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: no override for %s", store.ErrNotFound, a)
+		}
+		return w.audit(actor, "device.override_delete", "device:"+a, "")
+	})
+}
