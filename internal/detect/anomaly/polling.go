@@ -86,6 +86,10 @@ func (p *polling) operation(d *detect.Detector, op *dissect.Operation) {
 		c = p.m[chanKey{op.Client.IP, op.Server.IP, op.Protocol}]
 		if c != nil {
 			p.byFlow.Put(flow, c)
+		} else if !d.Learning() {
+			// Remember that the flow's channel is not watched: a
+			// placeholder that is never periodic.
+			p.byFlow.Put(flow, &channel{src: op.Client.IP, dst: op.Server.IP, proto: op.Protocol})
 		}
 	}
 	if d.Learning() {
