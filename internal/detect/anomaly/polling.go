@@ -182,6 +182,7 @@ func RateEntry(client, server netip.Addr, protocol string) baseline.Entry {
 // started operational with an imported baseline.
 func (p *polling) load(d *detect.Detector) {
 	p.loaded = true
+	defer p.byFlow.Invalidate() // flows cached as unwatched may be watched now
 	now := d.Now().UnixNano()
 	for _, r := range d.Baseline().Records() {
 		if r.Kind != baseline.KindRate || r.Period <= 0 || len(p.m) >= maxTracked {
