@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/otwatch/otwatch/internal/store/sqlite" // registers "sqlite"
+	_ "github.com/otwatch/otwatch/internal/store/postgres" // registers "postgres"
+	_ "github.com/otwatch/otwatch/internal/store/sqlite"   // registers "sqlite"
 )

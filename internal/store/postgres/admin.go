@@ -1,0 +1,641 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+const exclusionCols = "id, name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns, suppressed"
+
+func scanExclusion(sc pgx.Row) (store.Exclusion, error) {
+	var r store.Exclusion
+	var subnet string
+	var from, until, created, suppressed int64
+	if err := sc.Scan(&r.ID, &r.Name, &r.Type, &r.Device, &subnet, &r.Sensor, &from, &until, &r.Disabled, &r.Comment, &r.Author, &created, &suppressed); err != nil {
+		return r, err
+	}
+	if subnet != "" {
+		r.Subnet, _ = netip.ParsePrefix(subnet)
+	}
+	r.From, r.Until, r.Created, r.Suppressed = ts(from), ts(until), ts(created), uint64(suppressed)
+	return r, nil
+}
+
+// PutExclusion creates or replaces an exclusion rule.
+func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
+	r, err := r.Normalize()
+	if err != nil {
+		return r, err
+	}
+	if r.ID < 0 {
+		return r, fmt.Errorf("%w: exclusion id %d", store.ErrInvalid, r.ID)
+	}
+	subnet := ""
+	if r.Subnet.IsValid() {
+		subnet = r.Subnet.String()
+	}
+	in := r
+	err = d.write(ctx, func(w *wtx) error {
+		r = in
+		if r.ID == 0 {
+			r.Created = w.now
+			if r.Author == "" {
+				r.Author = actor
+			}
+			if err := w.QueryRow(ctx, `INSERT INTO exclusions(name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.Name, r.Type, r.Device, subnet, r.Sensor,
+				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, w.now.UnixNano()).Scan(&r.ID); err != nil {
+				return d.fail("storing exclusion rule", err)
+			}
+		} else {
+			old, err := scanExclusion(w.QueryRow(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = $1 FOR UPDATE", r.ID))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, r.ID)
+			}
+			if err != nil {
+				return d.fail(fmt.Sprintf("exclusion rule %d", r.ID), err)
+			}
+			r.Created, r.Suppressed = old.Created, old.Suppressed
+			if r.Author == "" {
+				r.Author = old.Author
+			}
+			if _, err := w.Exec(ctx, `UPDATE exclusions SET name = $1, type = $2, device = $3, subnet = $4, sensor = $5, from_ns = $6,
+				until_ns = $7, disabled = $8, comment = $9, author = $10 WHERE id = $11`, r.Name, r.Type, r.Device, subnet, r.Sensor,
+				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
+				return d.fail(fmt.Sprintf("storing exclusion rule %d", r.ID), err)
+			}
+		}
+		doc, _ := json.Marshal(r)
+		return w.audit(actor, "exclusion.put", fmt.Sprintf("exclusion:%d", r.ID), string(doc))
+	})
+	if err != nil {
+		return in, err
+	}
+	return r, nil
+}
+
+// Exclusion returns one rule.
+func (d *DB) Exclusion(ctx context.Context, id int64) (store.Exclusion, error) {
+	if err := d.reading(); err != nil {
+		return store.Exclusion{}, err
+	}
+	r, err := scanExclusion(d.pool.QueryRow(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return r, d.fail(fmt.Sprintf("exclusion rule %d", id), err)
+	}
+	return r, nil
+}
+
+// Exclusions returns every rule.
+func (d *DB) Exclusions(ctx context.Context) ([]store.Exclusion, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT "+exclusionCols+" FROM exclusions ORDER BY id")
+	if err != nil {
+		return nil, d.fail("exclusion rules", err)
+	}
+	defer rows.Close()
+	out := []store.Exclusion{}
+	for rows.Next() {
+		r, err := scanExclusion(rows)
+		if err != nil {
+			return nil, d.fail("exclusion rules", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("exclusion rules", err)
+	}
+	return out, nil
+}
+
+// DeleteExclusion removes a rule.
+func (d *DB) DeleteExclusion(ctx context.Context, id int64, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		tag, err := w.Exec(ctx, "DELETE FROM exclusions WHERE id = $1", id)
+		if err != nil {
+			return d.fail(fmt.Sprintf("deleting exclusion rule %d", id), err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
+		}
+		return w.audit(actor, "exclusion.delete", fmt.Sprintf("exclusion:%d", id), "")
+	})
+}
+
+// AddSuppressed adds to the suppression counts of rules and mutes.
+func (d *DB) AddSuppressed(ctx context.Context, rules, mutes map[int64]uint64) error {
+	if len(rules) == 0 && len(mutes) == 0 {
+		return nil
+	}
+	return d.write(ctx, func(w *wtx) error {
+		for _, t := range []struct {
+			table string
+			n     map[int64]uint64
+		}{{"exclusions", rules}, {"mutes", mutes}} {
+			if len(t.n) == 0 {
+				continue
+			}
+			ids, ns := make([]int64, 0, len(t.n)), make([]int64, 0, len(t.n))
+			for id, n := range t.n {
+				ids, ns = append(ids, id), append(ns, int64(min(n, 1<<62)))
+			}
+			if _, err := w.Exec(ctx, "UPDATE "+t.table+" x SET suppressed = x.suppressed + u.n FROM unnest($1::int8[], $2::int8[]) AS u(id, n) WHERE x.id = u.id",
+				ids, ns); err != nil {
+				return d.fail("suppression counts", err)
+			}
+		}
+		return nil
+	})
+}
+
+func checkID(kind, id string) error {
+	if strings.TrimSpace(id) == "" || len(id) > 128 {
+		return fmt.Errorf("%w: %s id %q", store.ErrInvalid, kind, id)
+	}
+	return nil
+}
+
+// PutSite creates or updates a site.
+func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
+	if err := checkID("site", s.ID); err != nil {
+		return err
+	}
+	return d.write(ctx, func(w *wtx) error {
+		if _, err := w.Exec(ctx, `INSERT INTO sites VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = excluded.name,
+			description = excluded.description`, s.ID, s.Name, s.Description); err != nil {
+			return d.fail("storing site "+s.ID, err)
+		}
+		return w.audit(actor, "site.put", "site:"+s.ID, s.Name)
+	})
+}
+
+// Sites returns every site.
+func (d *DB) Sites(ctx context.Context) ([]store.Site, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, `SELECT id, name, description FROM sites ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, d.fail("sites", err)
+	}
+	out := []store.Site{}
+	var s store.Site
+	if _, err := pgx.ForEachRow(rows, []any{&s.ID, &s.Name, &s.Description}, func() error {
+		out = append(out, s)
+		return nil
+	}); err != nil {
+		return nil, d.fail("sites", err)
+	}
+	return out, nil
+}
+
+// count returns the result of a count query in a transaction.
+func (w *wtx) count(query string, args ...any) (int64, error) {
+	var n int64
+	if err := w.QueryRow(w.ctx, query, args...).Scan(&n); err != nil {
+		return 0, w.d.fail("counting", err)
+	}
+	return n, nil
+}
+
+// deleteRow deletes by id and fails with ErrNotFound when nothing was.
+func (w *wtx) deleteRow(table, kind, id string) error {
+	tag, err := w.Exec(w.ctx, "DELETE FROM "+table+" WHERE id = $1", id)
+	if err != nil {
+		return w.d.fail("deleting "+kind+" "+id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s %q", store.ErrNotFound, kind, id)
+	}
+	return nil
+}
+
+// lockPlaces serializes changes to sites, zones and sensors, whose rules
+// (a zone's site exists, a deleted site has no zones) span tables.
+func (w *wtx) lockPlaces() error {
+	if _, err := w.Exec(w.ctx, "LOCK TABLE sites, zones, sensors IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return w.d.fail("locking sites", err)
+	}
+	return nil
+}
+
+// DeleteSite removes a site without zones or sensors.
+func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		if err := w.lockPlaces(); err != nil {
+			return err
+		}
+		n, err := w.count("SELECT (SELECT count(*) FROM zones WHERE site = $1) + (SELECT count(*) FROM sensors WHERE site = $1)", id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: site %s still has %d zones or sensors", store.ErrConflict, id, n)
+		}
+		if err := w.deleteRow("sites", "site", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "site.delete", "site:"+id, "")
+	})
+}
+
+// PutZone creates or updates a zone.
+func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
+	if err := checkID("zone", z.ID); err != nil {
+		return err
+	}
+	subnets := make([]string, len(z.Subnets))
+	for i, p := range z.Subnets {
+		if !p.IsValid() {
+			return fmt.Errorf("%w: zone %s: invalid subnet", store.ErrInvalid, z.ID)
+		}
+		subnets[i] = p.Masked().String()
+	}
+	return d.write(ctx, func(w *wtx) error {
+		if err := w.lockPlaces(); err != nil {
+			return err
+		}
+		n, err := w.count("SELECT count(*) FROM sites WHERE id = $1", z.Site)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: zone %s: unknown site %q", store.ErrInvalid, z.ID, z.Site)
+		}
+		if n, err = w.count("SELECT count(*) FROM sensors WHERE zone = $1 AND site <> $2", z.ID, z.Site); err != nil {
+			return err
+		} else if n > 0 {
+			return fmt.Errorf("%w: zone %s has sensors of another site", store.ErrConflict, z.ID)
+		}
+		if _, err := w.Exec(ctx, `INSERT INTO zones VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET site = excluded.site,
+			name = excluded.name, description = excluded.description, subnets = excluded.subnets`,
+			z.ID, z.Site, z.Name, z.Description, subnets); err != nil {
+			return d.fail("storing zone "+z.ID, err)
+		}
+		return w.audit(actor, "zone.put", "zone:"+z.ID, z.Name)
+	})
+}
+
+// Zones returns the zones of a site, or all.
+func (d *DB) Zones(ctx context.Context, site string) ([]store.Zone, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, `SELECT id, site, name, description, subnets FROM zones WHERE $1 = '' OR site = $1 ORDER BY id COLLATE "C"`, site)
+	if err != nil {
+		return nil, d.fail("zones", err)
+	}
+	out := []store.Zone{}
+	var z store.Zone
+	var subnets []string
+	if _, err := pgx.ForEachRow(rows, []any{&z.ID, &z.Site, &z.Name, &z.Description, &subnets}, func() error {
+		x := z
+		x.Subnets = nil
+		for _, s := range subnets {
+			if p, err := netip.ParsePrefix(s); err == nil {
+				x.Subnets = append(x.Subnets, p)
+			}
+		}
+		out = append(out, x)
+		return nil
+	}); err != nil {
+		return nil, d.fail("zones", err)
+	}
+	return out, nil
+}
+
+// DeleteZone removes a zone without sensors.
+func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		if err := w.lockPlaces(); err != nil {
+			return err
+		}
+		n, err := w.count("SELECT count(*) FROM sensors WHERE zone = $1", id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: zone %s still has %d sensors", store.ErrConflict, id, n)
+		}
+		if err := w.deleteRow("zones", "zone", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "zone.delete", "zone:"+id, "")
+	})
+}
+
+// PutSensor creates or updates a sensor.
+func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error {
+	if err := checkID("sensor", s.ID); err != nil {
+		return err
+	}
+	if s.Mode == "" {
+		s.Mode = store.ModeLearning
+	}
+	if s.Mode != store.ModeLearning && s.Mode != store.ModeOperational {
+		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, s.Mode)
+	}
+	in := s
+	return d.write(ctx, func(w *wtx) error {
+		s := in
+		if err := w.lockPlaces(); err != nil {
+			return err
+		}
+		if s.Site != "" {
+			if n, err := w.count("SELECT count(*) FROM sites WHERE id = $1", s.Site); err != nil {
+				return err
+			} else if n == 0 {
+				return fmt.Errorf("%w: sensor %s: unknown site %q", store.ErrInvalid, s.ID, s.Site)
+			}
+		}
+		if s.Zone != "" {
+			var site string
+			err := w.QueryRow(ctx, "SELECT site FROM zones WHERE id = $1", s.Zone).Scan(&site)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("%w: sensor %s: unknown zone %q", store.ErrInvalid, s.ID, s.Zone)
+			} else if err != nil {
+				return d.fail("zone "+s.Zone, err)
+			}
+			if s.Site == "" {
+				s.Site = site
+			} else if site != s.Site {
+				return fmt.Errorf("%w: sensor %s: zone %s is in site %s, not %s", store.ErrInvalid, s.ID, s.Zone, site, s.Site)
+			}
+		}
+		if _, err := w.Exec(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
+			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), nsOrZero(s.LastSeen), w.now.UnixNano()); err != nil {
+			return d.fail("storing sensor "+s.ID, err)
+		}
+		return w.audit(actor, "sensor.put", "sensor:"+s.ID, fmt.Sprintf("%s site=%s zone=%s mode=%s", s.Name, s.Site, s.Zone, s.Mode))
+	})
+}
+
+const sensorCols = "id, name, site, zone, mode, last_seen, created"
+
+func scanSensor(sc pgx.Row) (store.Sensor, error) {
+	var s store.Sensor
+	var mode string
+	var seen, created int64
+	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
+		return s, err
+	}
+	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), ts(seen), ts(created)
+	return s, nil
+}
+
+// Sensor returns one sensor.
+func (d *DB) Sensor(ctx context.Context, id string) (store.Sensor, error) {
+	if err := d.reading(); err != nil {
+		return store.Sensor{}, err
+	}
+	s, err := scanSensor(d.pool.QueryRow(ctx, "SELECT "+sensorCols+" FROM sensors WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return s, d.fail("sensor "+id, err)
+	}
+	return s, nil
+}
+
+// Sensors returns every sensor.
+func (d *DB) Sensors(ctx context.Context) ([]store.Sensor, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT "+sensorCols+` FROM sensors ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, d.fail("sensors", err)
+	}
+	defer rows.Close()
+	out := []store.Sensor{}
+	for rows.Next() {
+		s, err := scanSensor(rows)
+		if err != nil {
+			return nil, d.fail("sensors", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("sensors", err)
+	}
+	return out, nil
+}
+
+// DeleteSensor removes a sensor.
+func (d *DB) DeleteSensor(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		if err := w.lockPlaces(); err != nil {
+			return err
+		}
+		if err := w.deleteRow("sensors", "sensor", id); err != nil {
+			return err
+		}
+		return w.audit(actor, "sensor.delete", "sensor:"+id, "")
+	})
+}
+
+// SetSensorMode switches a sensor's mode.
+func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode, actor string) error {
+	if mode != store.ModeLearning && mode != store.ModeOperational {
+		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, mode)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		tag, err := w.Exec(ctx, "UPDATE sensors SET mode = $1 WHERE id = $2", string(mode), id)
+		if err != nil {
+			return d.fail("sensor "+id+" mode", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+		}
+		return w.audit(actor, "sensor.mode", "sensor:"+id, string(mode))
+	})
+}
+
+// SensorSeen records when a sensor last reported.
+func (d *DB) SensorSeen(ctx context.Context, id string, t time.Time) error {
+	return d.write(ctx, func(w *wtx) error {
+		tag, err := w.Exec(ctx, "UPDATE sensors SET last_seen = greatest(last_seen, $1) WHERE id = $2", t.UnixNano(), id)
+		if err != nil {
+			return d.fail("sensor "+id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
+		}
+		return nil
+	})
+}
+
+// PutUser creates or updates a user.
+func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
+	if err := checkID("user", u.Name); err != nil {
+		return err
+	}
+	if !store.ValidRole(u.Role) {
+		return fmt.Errorf("%w: unknown role %q (want admin, analyst or readonly)", store.ErrInvalid, u.Role)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		now := w.now.UnixNano()
+		if _, err := w.Exec(ctx, `INSERT INTO users VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET full_name = excluded.full_name,
+			role = excluded.role, password_hash = excluded.password_hash, disabled = excluded.disabled, updated_ns = excluded.updated_ns`,
+			u.Name, u.FullName, string(u.Role), u.PasswordHash, u.Disabled, now, now); err != nil {
+			return d.fail("storing user "+u.Name, err)
+		}
+		return w.audit(actor, "user.put", "user:"+u.Name, fmt.Sprintf("role=%s disabled=%v", u.Role, u.Disabled))
+	})
+}
+
+const userCols = "name, full_name, role, password_hash, disabled, created_ns, updated_ns"
+
+func scanUser(sc pgx.Row) (store.User, error) {
+	var u store.User
+	var role string
+	var created, updated int64
+	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
+		return u, err
+	}
+	u.Role, u.Created, u.Updated = store.Role(role), ts(created), ts(updated)
+	return u, nil
+}
+
+// User returns one user.
+func (d *DB) User(ctx context.Context, name string) (store.User, error) {
+	if err := d.reading(); err != nil {
+		return store.User{}, err
+	}
+	u, err := scanUser(d.pool.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE name = $1", name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, fmt.Errorf("%w: user %q", store.ErrNotFound, name)
+	}
+	if err != nil {
+		return u, d.fail("user "+name, err)
+	}
+	return u, nil
+}
+
+// Users returns every user.
+func (d *DB) Users(ctx context.Context) ([]store.User, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT "+userCols+` FROM users ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, d.fail("users", err)
+	}
+	defer rows.Close()
+	out := []store.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, d.fail("users", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("users", err)
+	}
+	return out, nil
+}
+
+// DeleteUser removes a user.
+func (d *DB) DeleteUser(ctx context.Context, name, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		tag, err := w.Exec(ctx, "DELETE FROM users WHERE name = $1", name)
+		if err != nil {
+			return d.fail("deleting user "+name, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%w: user %q", store.ErrNotFound, name)
+		}
+		return w.audit(actor, "user.delete", "user:"+name, "")
+	})
+}
+
+// AddAudit appends an audit log entry.
+func (d *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
+	if e.Action == "" {
+		return fmt.Errorf("%w: audit entry without action", store.ErrInvalid)
+	}
+	return d.write(ctx, func(w *wtx) error {
+		t := e.Time
+		if t.IsZero() {
+			t = w.now
+		}
+		if _, err := w.Exec(ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)",
+			t.UnixNano(), e.Actor, e.Action, e.Object, e.Detail); err != nil {
+			return d.fail("audit log", err)
+		}
+		return nil
+	})
+}
+
+// Audit returns audit log entries, newest first.
+func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, error) {
+	page := store.AuditPage{Entries: []store.AuditEntry{}}
+	if err := d.reading(); err != nil {
+		return page, err
+	}
+	n := q.Limit
+	switch {
+	case n == 0:
+		n = store.DefaultLimit
+	case n < 0 || n > store.MaxLimit:
+		return page, fmt.Errorf("%w: page size %d", store.ErrInvalid, n)
+	}
+	b := &qb{}
+	if q.Actor != "" {
+		b.add("actor = " + b.arg(q.Actor))
+	}
+	if q.Action != "" {
+		b.add("action = " + b.arg(q.Action))
+	}
+	if q.Object != "" {
+		b.add("object = " + b.arg(q.Object))
+	}
+	if !q.From.IsZero() {
+		b.add("time_ns >= " + b.arg(q.From.UnixNano()))
+	}
+	if !q.Until.IsZero() {
+		b.add("time_ns < " + b.arg(q.Until.UnixNano()))
+	}
+	if q.Cursor != "" {
+		cur, err := store.DecodeCursor(q.Cursor)
+		if err != nil {
+			return page, err
+		}
+		b.add("id < " + b.arg(cur.A))
+	}
+	rows, err := d.pool.Query(ctx, "SELECT id, time_ns, actor, action, object, detail FROM audit"+b.where()+" ORDER BY id DESC LIMIT "+b.arg(n+1), b.args...)
+	if err != nil {
+		return page, d.fail("audit log", err)
+	}
+	var e store.AuditEntry
+	var t int64
+	if _, err := pgx.ForEachRow(rows, []any{&e.ID, &t, &e.Actor, &e.Action, &e.Object, &e.Detail}, func() error {
+		e.Time = ts(t)
+		page.Entries = append(page.Entries, e)
+		return nil
+	}); err != nil {
+		return page, d.fail("audit log", err)
+	}
+	if len(page.Entries) > n {
+		page.Entries = page.Entries[:n]
+		page.Next = store.Cursor{A: page.Entries[n-1].ID}.Encode()
+	}
+	return page, nil
+}

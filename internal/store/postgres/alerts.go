@@ -1,0 +1,771 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/evidence"
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+// upsertAlerts stores a batch of alerts from arrays, one element per
+// alert (ids distinct): the alerts already stored are updated, count and
+// last detection taking the larger value, first detection the smaller,
+// the facet dimensions, party text and JSON those of the most recently
+// detected copy, the status kept; the others are inserted.
+//
+// Checking which are stored and inserting the rest plainly costs less than
+// INSERT ... ON CONFLICT's speculative insertion; an alert a concurrent
+// transaction inserts in between makes the insert fail with a unique
+// violation, and the transaction is run again. One probe of the key index
+// for the whole batch first (stored) skips the update and the per-alert
+// checks when, as in steady ingest, every alert is new. OFFSET 0 keeps
+// the per-alert check a probe of the key index: as a join, the planner may
+// hash the whole table instead.
+const upsertAlerts = `WITH i AS (
+	SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int4[], $5::int4[], $6::int4[], $7::int4[], $8::int4[],
+		$9::int4[], $10::int4[], $11::int4[], $12::int4[], $13::int2[], $14::int2[], $15::int2[], $16::int8[], $17::int8[],
+		$18::int8[], $19::bytea[])
+	AS t(id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt, severity, status, engine,
+		first_ns, last_ns, count, doc)
+), e AS MATERIALIZED (
+	SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ANY($1)) AS stored
+), u AS (
+	UPDATE alerts a SET
+		first_ns = least(a.first_ns, i.first_ns),
+		last_ns = greatest(a.last_ns, i.last_ns),
+		count = greatest(a.count, i.count),
+		updated_ns = $20,
+		combo = CASE WHEN i.last_ns >= a.last_ns THEN i.combo ELSE a.combo END,
+		sensor = CASE WHEN i.last_ns >= a.last_ns THEN i.sensor ELSE a.sensor END,
+		site = CASE WHEN i.last_ns >= a.last_ns THEN i.site ELSE a.site END,
+		zone = CASE WHEN i.last_ns >= a.last_ns THEN i.zone ELSE a.zone END,
+		type = CASE WHEN i.last_ns >= a.last_ns THEN i.type ELSE a.type END,
+		category = CASE WHEN i.last_ns >= a.last_ns THEN i.category ELSE a.category END,
+		protocol = CASE WHEN i.last_ns >= a.last_ns THEN i.protocol ELSE a.protocol END,
+		severity = CASE WHEN i.last_ns >= a.last_ns THEN i.severity ELSE a.severity END,
+		engine = CASE WHEN i.last_ns >= a.last_ns THEN i.engine ELSE a.engine END,
+		srct = CASE WHEN i.last_ns >= a.last_ns THEN i.srct ELSE a.srct END,
+		dstt = CASE WHEN i.last_ns >= a.last_ns THEN i.dstt ELSE a.dstt END,
+		doc = CASE WHEN i.last_ns >= a.last_ns THEN i.doc ELSE a.doc END
+	FROM i WHERE (SELECT stored FROM e) AND a.id = i.id
+)
+INSERT INTO alerts (id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
+	severity, status, engine, first_ns, last_ns, count, updated_ns, doc)
+SELECT id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
+	severity, status, engine, first_ns, last_ns, count, $20, doc
+FROM i WHERE NOT (SELECT stored FROM e) OR NOT EXISTS (SELECT 1 FROM alerts x WHERE x.id = i.id OFFSET 0)`
+
+// PutAlerts upserts alerts by id; see store.Store.
+func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	if len(alerts) > store.MaxBatch {
+		return fmt.Errorf("%w: %d alerts in one batch (at most %d)", store.ErrInvalid, len(alerts), store.MaxBatch)
+	}
+	for _, a := range alerts {
+		if err := store.CheckAlert(a); err != nil {
+			return err
+		}
+	}
+	if err := d.reading(); err != nil {
+		return err
+	}
+	batch := mergeBatch(alerts)
+	n := len(batch)
+	args, err := d.alertArgs(ctx, batch)
+	if err != nil {
+		return err
+	}
+	err = d.write(ctx, func(w *wtx) error {
+		_, err := w.Exec(ctx, upsertAlerts, append(args, w.now.UnixNano())...)
+		if err != nil {
+			return d.fail(fmt.Sprintf("storing %d alerts", n), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.maint.grew(ctx, tableAlerts, int64(n))
+	for _, a := range batch {
+		if len(a.Packets) == 0 || d.evDir == "" {
+			continue
+		}
+		if _, err := d.evidenceFile(ctx, a.ID); err == nil {
+			continue // already stored
+		}
+		var buf bytes.Buffer
+		if err := evidence.WritePcapng(&buf, a.Packets, evidence.WriteOptions{Comment: a.Title}); err != nil {
+			return fmt.Errorf("postgres: alert %s evidence: %w", a.ID, err)
+		}
+		if err := d.PutEvidence(ctx, a.ID, buf.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// alertArgs returns the parameters of upsertAlerts but the last (the
+// time), one array per column, adding the batch's strings and facet
+// combinations to the dictionaries.
+func (d *DB) alertArgs(ctx context.Context, batch []*alert.Alert) ([]any, error) {
+	n := len(batch)
+	docs, err := encodeAll(batch)
+	if err != nil {
+		return nil, err
+	}
+	const k = 10 // strings per alert
+	strs := make([]string, 0, k*n)
+	for _, a := range batch {
+		strs = append(strs, a.Sensor, a.Site, a.Zone, a.Type, a.Category, a.Protocol, store.PartyKey(a.Source), store.PartyKey(a.Destination),
+			store.PartyText(a.Source), store.PartyText(a.Destination))
+	}
+	if err := d.ensureStrings(ctx, strs); err != nil {
+		return nil, err
+	}
+	var (
+		ids                      = make([]string, n)
+		combos                   = make([]int32, n)
+		dims                     [k][]int32
+		severity, status, engine = make([]int16, n), make([]int16, n), make([]int16, n)
+		first, last, count       = make([]int64, n), make([]int64, n), make([]int64, n)
+		ck                       = make([]combo, n)
+	)
+	for j := range dims {
+		dims[j] = make([]int32, n)
+	}
+	for i, a := range batch {
+		for j := range dims {
+			dims[j][i], _ = d.dict.id(strs[k*i+j])
+		}
+		ids[i] = a.ID
+		severity[i], status[i], engine[i] = int16(a.Severity), int16(a.Status), int16(a.Engine)
+		first[i], last[i], count[i] = a.FirstDetection.UnixNano(), a.LastDetection.UnixNano(), int64(min(a.Count, 1<<63-1))
+		ck[i] = combo{dims[0][i], dims[1][i], dims[2][i], dims[3][i], dims[4][i], dims[5][i], severity[i], engine[i]}
+	}
+	if err := d.ensureCombos(ctx, ck); err != nil {
+		return nil, err
+	}
+	for i, c := range ck {
+		combos[i], _ = d.combos.id(c)
+	}
+	return []any{ids, combos, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7],
+		dims[8], dims[9], severity, status, engine, first, last, count, docs}, nil
+}
+
+// mergeBatch returns the batch with copies of one alert merged as storing
+// them one after the other would (one statement may change a row only
+// once), a zero status made New and a zero last detection the first,
+// sorted by id so that concurrent batches lock rows in one order.
+func mergeBatch(alerts []*alert.Alert) []*alert.Alert {
+	at := make(map[string]int, len(alerts))
+	out := make([]*alert.Alert, 0, len(alerts))
+	for _, a := range alerts {
+		i, dup := at[a.ID]
+		if !dup {
+			at[a.ID] = len(out)
+			out = append(out, a)
+			continue
+		}
+		old := out[i]
+		last := func(x *alert.Alert) time.Time {
+			if x.LastDetection.IsZero() {
+				return x.FirstDetection
+			}
+			return x.LastDetection
+		}
+		m := *old
+		if !last(a).Before(last(old)) {
+			m = *a
+			m.Status = old.Status // the first copy made the alert
+		}
+		if old.FirstDetection.Before(m.FirstDetection) {
+			m.FirstDetection = old.FirstDetection
+		}
+		if a.FirstDetection.Before(m.FirstDetection) {
+			m.FirstDetection = a.FirstDetection
+		}
+		m.LastDetection = last(old)
+		if last(a).After(m.LastDetection) {
+			m.LastDetection = last(a)
+		}
+		m.Count = max(old.Count, a.Count)
+		if len(m.Packets) == 0 {
+			m.Packets = cmpPackets(old.Packets, a.Packets)
+		}
+		out[i] = &m
+	}
+	for i, a := range out {
+		if a.Status == 0 || a.LastDetection.IsZero() {
+			c := *a // the caller's alert is not changed
+			if c.Status == 0 {
+				c.Status = alert.New
+			}
+			if c.LastDetection.IsZero() {
+				c.LastDetection = c.FirstDetection
+			}
+			out[i] = &c
+		}
+	}
+	slices.SortFunc(out, func(x, y *alert.Alert) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+func cmpPackets(a, b []evidence.Packet) []evidence.Packet {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}
+
+// encodeAll encodes alerts as JSON, on every CPU.
+func encodeAll(alerts []*alert.Alert) ([][]byte, error) {
+	docs := make([][]byte, len(alerts))
+	errs := make([]error, len(alerts))
+	workers := min(runtime.GOMAXPROCS(0), (len(alerts)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(alerts); i += workers {
+				docs[i], errs[i] = json.Marshal(alerts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("postgres: encoding alert %s: %w", alerts[i].ID, err)
+		}
+	}
+	return docs, nil
+}
+
+// alertCols are the columns of a page of alerts, selected from the alerts
+// a (with the sort keys) joined with evidence e.
+const alertCols = `a.id, a.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity, a.rid, e.size, e.stored_ns`
+
+// keyCols are the columns of alerts an inner page query selects.
+const keyCols = `a.rid, a.id, a.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity`
+
+const alertJoin = ` LEFT JOIN evidence e ON e.alert_id = a.id`
+
+// alertRow is a scanned alert with its sort keys.
+type alertRow struct {
+	rec      *store.AlertRecord
+	severity int64
+	first    int64
+	last     int64
+	rid      int64
+}
+
+func (d *DB) scanAlerts(rows pgx.Rows) ([]alertRow, error) {
+	defer rows.Close()
+	var out []alertRow
+	for rows.Next() {
+		var (
+			id          string
+			doc         []byte
+			status, sev int16
+			count       int64
+			updated     int64
+			r           alertRow
+			esize, estn *int64
+		)
+		if err := rows.Scan(&id, &doc, &status, &count, &r.first, &r.last, &updated, &sev, &r.rid, &esize, &estn); err != nil {
+			return nil, d.fail("reading alert", err)
+		}
+		rec := &store.AlertRecord{}
+		if err := json.Unmarshal(doc, &rec.Alert); err != nil {
+			return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
+		}
+		rec.ID = id
+		rec.Status = alert.Status(status)
+		rec.Count = uint64(count)
+		rec.FirstDetection, rec.LastDetection = ts(r.first), ts(r.last)
+		rec.Severity = alert.Severity(sev)
+		rec.Updated = ts(updated)
+		if esize != nil && estn != nil {
+			rec.Pcap = &store.EvidenceInfo{Size: *esize, Stored: ts(*estn)}
+		}
+		r.rec, r.severity = rec, int64(sev)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.fail("reading alerts", err)
+	}
+	return out, nil
+}
+
+// markMuted sets Muted on the records whose pattern is muted.
+func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	mutes, err := d.Mutes(ctx)
+	if err != nil || len(mutes) == 0 {
+		return err
+	}
+	for _, r := range recs {
+		for i := range mutes {
+			if mutes[i].Matches(&r.Alert) {
+				r.Muted = true
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Alert returns one alert.
+func (d *DB) Alert(ctx context.Context, id string) (*store.AlertRecord, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT "+alertCols+" FROM alerts a"+alertJoin+" WHERE a.id = $1", id)
+	if err != nil {
+		return nil, d.fail("alert "+id, err)
+	}
+	rs, err := d.scanAlerts(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err := d.markMuted(ctx, []*store.AlertRecord{rs[0].rec}); err != nil {
+		return nil, err
+	}
+	return rs[0].rec, nil
+}
+
+// alertKeys returns an alert's row id, its source and destination ids and
+// its detection times.
+func (d *DB) alertKeys(ctx context.Context, id string) (rid int64, src, dst int32, first, last int64, err error) {
+	err = d.pool.QueryRow(ctx, "SELECT rid, src, dst, first_ns, last_ns FROM alerts WHERE id = $1", id).Scan(&rid, &src, &dst, &first, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	} else if err != nil {
+		err = d.fail("alert "+id, err)
+	}
+	return
+}
+
+func related(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return store.DefaultRelated, nil
+	case limit < 0 || limit > store.MaxLimit:
+		return 0, fmt.Errorf("%w: limit %d (want 1 to %d)", store.ErrInvalid, limit, store.MaxLimit)
+	}
+	return limit, nil
+}
+
+// uniq returns the distinct non-zero ids.
+func uniq(ids ...int32) []int32 {
+	var out []int32
+	for _, id := range ids {
+		if id != 0 && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// RelatedAlerts returns other alerts of the alert's devices.
+func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.AlertRecord, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	limit, err := related(limit)
+	if err != nil {
+		return nil, err
+	}
+	rid, src, dst, _, _, err := d.alertKeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	devs := uniq(src, dst)
+	if len(devs) == 0 {
+		return []*store.AlertRecord{}, nil
+	}
+	b := &qb{}
+	b.add("a.rid <> " + b.arg(rid))
+	n := b.arg(limit)
+	keys := sortKeys(store.SortLastDetection)
+	parts := deviceBranches(b, devs, "SELECT "+keyCols+" FROM alerts a", orderBy("a.", keys, " DESC")+" LIMIT "+n)
+	inner := "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") a" + orderBy("a.", keys, " DESC") + " LIMIT " + n
+	rows, err := d.pool.Query(ctx, "SELECT "+alertCols+" FROM ("+inner+") a"+alertJoin+orderBy("a.", keys, " DESC"), b.args...)
+	if err != nil {
+		return nil, d.fail("related alerts of "+id, err)
+	}
+	rs, err := d.scanAlerts(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*store.AlertRecord, len(rs))
+	for i := range rs {
+		out[i] = rs[i].rec
+	}
+	return out, d.markMuted(ctx, out)
+}
+
+// loadAlert reads an alert in a write transaction, locking its row.
+func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
+	var doc []byte
+	var status int16
+	var first, last, count int64
+	err := w.QueryRow(w.ctx, `SELECT doc, status, first_ns, last_ns, count FROM alerts WHERE id = $1 FOR UPDATE`, id).Scan(&doc, &status, &first, &last, &count)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, w.d.fail("alert "+id, err)
+	}
+	a := &alert.Alert{}
+	if err := json.Unmarshal(doc, a); err != nil {
+		return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
+	}
+	a.ID, a.Status, a.Count = id, alert.Status(status), uint64(count)
+	a.FirstDetection, a.LastDetection = ts(first), ts(last)
+	return a, nil
+}
+
+// historyDetail is the audit log detail of a history entry.
+func historyDetail(action string, from, to alert.Status, reason string) string {
+	detail := from.String() + " → " + to.String()
+	if action != store.ActionStatus {
+		detail = action
+	}
+	if reason != "" {
+		detail += ": " + reason
+	}
+	return detail
+}
+
+// history records status changes (or learn, mute, unmute actions) of
+// alerts in their history and in the audit log, in the order given.
+func (w *wtx) history(ids []string, from []int16, to alert.Status, actor, action, reason string) error {
+	_, err := w.Exec(w.ctx, `INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, reason)
+		SELECT id, $3, $4, $5, f, $6, $7 FROM unnest($1::text[], $2::int2[]) WITH ORDINALITY AS t(id, f, i) ORDER BY i`,
+		ids, from, w.now.UnixNano(), actor, action, int16(to), reason)
+	if err != nil {
+		return w.d.fail("alert history", err)
+	}
+	objects := make([]string, len(ids))
+	details := make([]string, len(ids))
+	for i, id := range ids {
+		objects[i] = "alert:" + id
+		details[i] = historyDetail(action, alert.Status(from[i]), to, reason)
+	}
+	_, err = w.Exec(w.ctx, `INSERT INTO audit(time_ns, actor, action, object, detail)
+		SELECT $3, $4, $5, o, dt FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(o, dt, i) ORDER BY i`,
+		objects, details, w.now.UnixNano(), actor, "alert."+action)
+	if err != nil {
+		return w.d.fail("audit log", err)
+	}
+	return nil
+}
+
+// setStatus moves one alert and records it.
+func (w *wtx) setStatus(id string, from, to alert.Status, actor, action, reason string) error {
+	if from != to {
+		if _, err := w.Exec(w.ctx, "UPDATE alerts SET status = $1, updated_ns = $2 WHERE id = $3", int16(to), w.now.UnixNano(), id); err != nil {
+			return w.d.fail("alert "+id+" status", err)
+		}
+	}
+	return w.history([]string{id}, []int16{int16(from)}, to, actor, action, reason)
+}
+
+func checkStatus(s alert.Status, reason string) error {
+	if s < alert.New || s > alert.Closed {
+		return fmt.Errorf("%w: unknown status %d", store.ErrInvalid, s)
+	}
+	if len([]rune(reason)) > store.MaxReasonLen {
+		return fmt.Errorf("%w: reason longer than %d characters", store.ErrInvalid, store.MaxReasonLen)
+	}
+	return nil
+}
+
+// SetStatus moves alerts to status, all or none.
+func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, actor, reason string) error {
+	if err := checkStatus(status, reason); err != nil {
+		return err
+	}
+	if len(ids) == 0 || len(ids) > store.MaxBatch {
+		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
+	}
+	var uids []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uids = append(uids, id)
+		}
+	}
+	return d.write(ctx, func(w *wtx) error {
+		rows, err := w.Query(ctx, "SELECT id, status FROM alerts WHERE id = ANY($1) ORDER BY id FOR UPDATE", uids)
+		if err != nil {
+			return d.fail("alert status", err)
+		}
+		from := map[string]int16{}
+		var id string
+		var st int16
+		if _, err := pgx.ForEachRow(rows, []any{&id, &st}, func() error {
+			from[id] = st
+			return nil
+		}); err != nil {
+			return d.fail("alert status", err)
+		}
+		froms := make([]int16, len(uids))
+		for i, id := range uids {
+			f, ok := from[id]
+			if !ok {
+				return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+			}
+			if !store.Transition(alert.Status(f), status) {
+				return fmt.Errorf("%w: alert %s cannot go from %v to %v", store.ErrInvalid, id, alert.Status(f), status)
+			}
+			froms[i] = f
+		}
+		if _, err := w.Exec(ctx, "UPDATE alerts SET status = $1, updated_ns = $2 WHERE id = ANY($3)", int16(status), w.now.UnixNano(), uids); err != nil {
+			return d.fail("alert status", err)
+		}
+		return w.history(uids, froms, status, actor, store.ActionStatus, reason)
+	})
+}
+
+// BulkSetStatus moves every matching alert whose transition is allowed.
+func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert.Status, actor, reason string) (int64, error) {
+	if err := checkStatus(status, reason); err != nil {
+		return 0, err
+	}
+	if err := d.reading(); err != nil {
+		return 0, err
+	}
+	f, err := d.resolve(ctx, q)
+	if err != nil || f.none {
+		return 0, err
+	}
+	q = f.q
+	b := &qb{}
+	f.where(b, true, true)
+	in(b, "a.status", enums(store.Sources(status)))
+	var n int64
+	err = d.write(ctx, func(w *wtx) error {
+		args := append(slices.Clone(b.args), int16(status), w.now.UnixNano(), actor, reason)
+		k := len(b.args)
+		ps, pn, pa, pr := "$"+strconv.Itoa(k+1), "$"+strconv.Itoa(k+2), "$"+strconv.Itoa(k+3), "$"+strconv.Itoa(k+4)
+		err := w.QueryRow(ctx, `WITH o AS (SELECT a.id, a.status AS old FROM alerts a`+b.where()+` ORDER BY a.id FOR UPDATE),
+			m AS (UPDATE alerts a SET status = `+ps+`, updated_ns = `+pn+` FROM o WHERE a.id = o.id RETURNING a.id, a.rid, o.old),
+			h AS (INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, reason)
+				SELECT id, `+pn+`, `+pa+`, 'status', old, `+ps+`, `+pr+` FROM m ORDER BY rid)
+			SELECT count(*) FROM m`, args...).Scan(&n)
+		if err != nil {
+			return d.fail("bulk status change", err)
+		}
+		filter, _ := json.Marshal(q)
+		return w.audit(actor, "alert.bulk_status", "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, status, filter, reason))
+	})
+	return n, err
+}
+
+// Learn adds the alert's pattern to the baseline and closes it.
+func (d *DB) Learn(ctx context.Context, id, actor string) (baseline.Entry, error) {
+	var e baseline.Entry
+	err := d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.Learn != nil:
+			e = *a.Learn
+		case a.Learnable:
+			e = baseline.Entry{Kind: baseline.KindPattern, Client: a.Source.IP, Server: a.Destination.IP, Function: a.Type, Target: a.Key}
+		default:
+			return fmt.Errorf("%w: alert %s (%s) cannot be learned", store.ErrInvalid, id, a.Type)
+		}
+		rec := baseline.Record{Entry: e, Stats: baseline.Stats{First: a.FirstDetection, Last: a.LastDetection, Count: a.Count, Source: "learn"}}
+		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+			return err
+		}
+		to := a.Status
+		if store.Transition(a.Status, alert.Closed) {
+			to = alert.Closed
+		}
+		return w.setStatus(id, a.Status, to, actor, store.ActionLearn, e.String())
+	})
+	return e, err
+}
+
+// Mute suppresses the alert's pattern.
+func (d *DB) Mute(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		m := store.MuteOf(a)
+		tag, err := w.Exec(ctx, `INSERT INTO mutes(sensor, type, src, dst, key, alert_id, actor, created_ns)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, m.Sensor, m.Type, m.Source, m.Destination, m.Key, id, actor, w.now.UnixNano())
+		if err != nil {
+			return d.fail("muting alert "+id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return w.history([]string{id}, []int16{int16(a.Status)}, a.Status, actor, store.ActionMute, "")
+	})
+}
+
+// Unmute removes the alert's mute.
+func (d *DB) Unmute(ctx context.Context, id, actor string) error {
+	return d.write(ctx, func(w *wtx) error {
+		a, err := w.loadAlert(id)
+		if err != nil {
+			return err
+		}
+		m := store.MuteOf(a)
+		tag, err := w.Exec(ctx, "DELETE FROM mutes WHERE sensor = $1 AND type = $2 AND src = $3 AND dst = $4 AND key = $5",
+			m.Sensor, m.Type, m.Source, m.Destination, m.Key)
+		if err != nil {
+			return d.fail("unmuting alert "+id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return w.history([]string{id}, []int16{int16(a.Status)}, a.Status, actor, store.ActionUnmute, "")
+	})
+}
+
+// Mutes returns every muted pattern.
+func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT id, sensor, type, src, dst, key, alert_id, actor, created_ns, suppressed FROM mutes ORDER BY id")
+	if err != nil {
+		return nil, d.fail("mutes", err)
+	}
+	var out []store.Mute
+	var m store.Mute
+	var created, suppressed int64
+	if _, err := pgx.ForEachRow(rows, []any{&m.ID, &m.Sensor, &m.Type, &m.Source, &m.Destination, &m.Key, &m.AlertID, &m.Actor, &created, &suppressed}, func() error {
+		m.Created, m.Suppressed = ts(created), uint64(suppressed)
+		out = append(out, m)
+		return nil
+	}); err != nil {
+		return nil, d.fail("mutes", err)
+	}
+	return out, nil
+}
+
+// Comment adds a comment to an alert.
+func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Comment, error) {
+	c := store.Comment{AlertID: id, Author: author, Text: text}
+	if err := store.CheckComment(text); err != nil {
+		return c, err
+	}
+	if strings.TrimSpace(author) == "" {
+		return c, fmt.Errorf("%w: comment without author", store.ErrInvalid)
+	}
+	err := d.write(ctx, func(w *wtx) error {
+		var one int
+		if err := w.QueryRow(ctx, "SELECT 1 FROM alerts WHERE id = $1", id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+		} else if err != nil {
+			return d.fail("alert "+id, err)
+		}
+		c.Time = w.now
+		if err := w.QueryRow(ctx, "INSERT INTO comments(alert_id, author, text, time_ns) VALUES ($1, $2, $3, $4) RETURNING id",
+			id, author, text, w.now.UnixNano()).Scan(&c.ID); err != nil {
+			return d.fail("comment on "+id, err)
+		}
+		return w.audit(author, "alert.comment", "alert:"+id, fmt.Sprintf("comment %d", c.ID))
+	})
+	if err != nil {
+		c.ID, c.Time = 0, time.Time{}
+	}
+	return c, err
+}
+
+// exists fails with ErrNotFound when there is no alert id.
+func (d *DB) exists(ctx context.Context, id string) error {
+	var one int
+	err := d.pool.QueryRow(ctx, "SELECT 1 FROM alerts WHERE id = $1", id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return d.fail("alert "+id, err)
+	}
+	return nil
+}
+
+// Comments returns an alert's comments, oldest first.
+func (d *DB) Comments(ctx context.Context, id string) ([]store.Comment, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	if err := d.exists(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT id, author, text, time_ns FROM comments WHERE alert_id = $1 ORDER BY id", id)
+	if err != nil {
+		return nil, d.fail("comments of "+id, err)
+	}
+	out := []store.Comment{}
+	c := store.Comment{AlertID: id}
+	var t int64
+	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Author, &c.Text, &t}, func() error {
+		c.Time = ts(t)
+		out = append(out, c)
+		return nil
+	}); err != nil {
+		return nil, d.fail("comments of "+id, err)
+	}
+	return out, nil
+}
+
+// History returns an alert's status changes, oldest first.
+func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	if err := d.exists(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, "SELECT time_ns, actor, action, from_status, to_status, reason FROM history WHERE alert_id = $1 ORDER BY id", id)
+	if err != nil {
+		return nil, d.fail("history of "+id, err)
+	}
+	out := []store.StatusChange{}
+	h := store.StatusChange{AlertID: id}
+	var t int64
+	var from, to int16
+	if _, err := pgx.ForEachRow(rows, []any{&t, &h.Actor, &h.Action, &from, &to, &h.Reason}, func() error {
+		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		out = append(out, h)
+		return nil
+	}); err != nil {
+		return nil, d.fail("history of "+id, err)
+	}
+	return out, nil
+}
