@@ -23,14 +23,11 @@ type Detection struct {
 	Detector  *detect.Detector
 	Inventory *inventory.Inventory
 	Evidence  *evidence.Ring
-	async     *detect.Async
 }
 
 // WithDetection adds an inventory and a detector with every registered
-// engine to opts. The detector runs on a goroutine of its own (detect.Async),
-// beside the packet path; its Sink is called there. cfg.Evidence is set to
-// a new ring unless given. Call Finish when the analysis returns, before
-// using the Detector.
+// engine to opts. cfg.Evidence is set to a new ring unless given. Call
+// Finish when the analysis returns.
 func WithDetection(opts *Options, cfg detect.Config) *Detection {
 	dt := &Detection{}
 	if cfg.Evidence == nil {
@@ -39,19 +36,16 @@ func WithDetection(opts *Options, cfg detect.Config) *Detection {
 		opts.Pipeline.Evidence = dt.Evidence
 	}
 	dt.Detector = detect.New(cfg)
-	dt.async = detect.NewAsync(dt.Detector)
 	io := inventory.DefaultOptions
-	io.Sink = dt.async
+	io.Sink = dt.Detector
 	dt.Inventory = inventory.New(io)
-	opts.Taps = append(opts.Taps, dt.Inventory, dt.async)
+	opts.Taps = append(opts.Taps, dt.Inventory, dt.Detector)
 	return dt
 }
 
-// Finish ends the input of the inventory and the detector, and waits until
-// the detector has seen everything.
+// Finish ends the input of the inventory and the detector.
 func (dt *Detection) Finish() {
 	dt.Inventory.Flush()
-	dt.async.Close()
 	dt.Detector.Flush()
 }
 

@@ -88,48 +88,16 @@ func BenchmarkPacketPath(b *testing.B) {
 }
 
 // BenchmarkPacketPathWithDetection is the same input with a learned
-// detector and every engine seeing every frame and operation, on the
-// detector's own goroutine as analyze and the demo run it; the time
-// includes draining the detector at the end of each pass.
+// detector and every engine seeing every frame and operation.
 func BenchmarkPacketPathWithDetection(b *testing.B) {
-	bp := loadBusyPlant(b)
-	d := bp.learned(b)
-	bp.runAsync(b, d, nil)
-}
-
-// BenchmarkPacketPathWithInlineDetection runs the detector on the packet
-// path's goroutine: the cost of detection itself.
-func BenchmarkPacketPathWithInlineDetection(b *testing.B) {
 	bp := loadBusyPlant(b)
 	d := bp.learned(b)
 	opts := pipeline.DefaultOptions
 	opts.Observer, opts.Emitter = d, d
 	bp.run(b, opts)
-}
-
-// runAsync runs the watched half through the pipeline with d behind a
-// detect.Async (and inv, if given, on the packet path), draining it at the
-// end of every pass.
-func (bp *busyPlant) runAsync(b *testing.B, d *detect.Detector, inv *inventory.Inventory) {
-	b.ReportAllocs()
-	for b.Loop() {
-		a := detect.NewAsync(d)
-		opts := pipeline.DefaultOptions
-		if inv != nil {
-			opts.Observer, opts.Emitter = taps{inv, a}, taps{inv, a}
-		} else {
-			opts.Observer, opts.Emitter = a, a
-		}
-		p := pipeline.New(opts)
-		for _, pkt := range bp.watch {
-			p.Process(pkt)
-		}
-		p.Close()
-		a.Close()
+	if n := len(d.Alerts()); n != 0 {
+		b.Logf("%d alerts on benign traffic", n)
 	}
-	n := float64(b.N) * float64(len(bp.watch))
-	b.ReportMetric(n/b.Elapsed().Seconds(), "packets/s")
-	b.ReportMetric(b.Elapsed().Seconds()*1e9/n, "ns/packet")
 }
 
 // taps hands frames and operations to several consumers, in order.
@@ -161,11 +129,14 @@ func BenchmarkSensorPath(b *testing.B) {
 }
 
 // BenchmarkSensorPathWithDetection adds a learned detector with every
-// engine, on its own goroutine, to BenchmarkSensorPath.
+// engine to BenchmarkSensorPath.
 func BenchmarkSensorPathWithDetection(b *testing.B) {
 	bp := loadBusyPlant(b)
 	d := bp.learned(b)
-	bp.runAsync(b, d, inventory.New(inventory.DefaultOptions))
+	inv := inventory.New(inventory.DefaultOptions)
+	opts := pipeline.DefaultOptions
+	opts.Observer, opts.Emitter = taps{inv, d}, taps{inv, d}
+	bp.run(b, opts)
 }
 
 // BenchmarkDetectOperations feeds the watched half's operations, recorded
