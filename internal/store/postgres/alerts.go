@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,8 @@ import (
 // upsertAlerts stores a batch of alerts from arrays, one element per
 // alert (ids distinct): the alerts already stored are updated, count and
 // last detection taking the larger value, first detection the smaller,
-// the facet dimensions, party text and JSON those of the most recently
-// detected copy, the status kept; the others are inserted.
+// the facet dimensions, party text, texts and JSON those of the most
+// recently detected copy, the status kept; the others are inserted.
 //
 // Checking which are stored and inserting the rest plainly costs less than
 // INSERT ... ON CONFLICT's speculative insertion; an alert a concurrent
@@ -38,9 +39,9 @@ import (
 const upsertAlerts = `WITH i AS (
 	SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int4[], $5::int4[], $6::int4[], $7::int4[], $8::int4[],
 		$9::int4[], $10::int4[], $11::int4[], $12::int4[], $13::int2[], $14::int2[], $15::int2[], $16::int8[], $17::int8[],
-		$18::int8[], $19::bytea[])
+		$18::int8[], $19::int4[], $20::bytea[])
 	AS t(id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt, severity, status, engine,
-		first_ns, last_ns, count, doc)
+		first_ns, last_ns, count, text, doc)
 ), e AS MATERIALIZED (
 	SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ANY($1)) AS stored
 ), u AS (
@@ -48,7 +49,7 @@ const upsertAlerts = `WITH i AS (
 		first_ns = least(a.first_ns, i.first_ns),
 		last_ns = greatest(a.last_ns, i.last_ns),
 		count = greatest(a.count, i.count),
-		updated_ns = $20,
+		updated_ns = $21,
 		combo = CASE WHEN i.last_ns >= a.last_ns THEN i.combo ELSE a.combo END,
 		sensor = CASE WHEN i.last_ns >= a.last_ns THEN i.sensor ELSE a.sensor END,
 		site = CASE WHEN i.last_ns >= a.last_ns THEN i.site ELSE a.site END,
@@ -60,13 +61,14 @@ const upsertAlerts = `WITH i AS (
 		engine = CASE WHEN i.last_ns >= a.last_ns THEN i.engine ELSE a.engine END,
 		srct = CASE WHEN i.last_ns >= a.last_ns THEN i.srct ELSE a.srct END,
 		dstt = CASE WHEN i.last_ns >= a.last_ns THEN i.dstt ELSE a.dstt END,
+		text = CASE WHEN i.last_ns >= a.last_ns THEN i.text ELSE a.text END,
 		doc = CASE WHEN i.last_ns >= a.last_ns THEN i.doc ELSE a.doc END
 	FROM i WHERE (SELECT stored FROM e) AND a.id = i.id
 )
 INSERT INTO alerts (id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
-	severity, status, engine, first_ns, last_ns, count, updated_ns, doc)
+	severity, status, engine, first_ns, last_ns, count, updated_ns, text, doc)
 SELECT id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt,
-	severity, status, engine, first_ns, last_ns, count, $20, doc
+	severity, status, engine, first_ns, last_ns, count, $21, text, doc
 FROM i WHERE NOT (SELECT stored FROM e) OR NOT EXISTS (SELECT 1 FROM alerts x WHERE x.id = i.id OFFSET 0)`
 
 // PutAlerts upserts alerts by id; see store.Store.
@@ -125,7 +127,11 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 // combinations to the dictionaries.
 func (d *DB) alertArgs(ctx context.Context, batch []*alert.Alert) ([]any, error) {
 	n := len(batch)
-	docs, err := encodeAll(batch)
+	docs, texts, err := encodeAll(batch)
+	if err != nil {
+		return nil, err
+	}
+	textIDs, err := d.ensureTexts(ctx, texts)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +171,7 @@ func (d *DB) alertArgs(ctx context.Context, batch []*alert.Alert) ([]any, error)
 		combos[i], _ = d.combos.id(c)
 	}
 	return []any{ids, combos, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6], dims[7],
-		dims[8], dims[9], severity, status, engine, first, last, count, docs}, nil
+		dims[8], dims[9], severity, status, engine, first, last, count, textIDs, docs}, nil
 }
 
 // mergeBatch returns the batch with copies of one alert merged as storing
@@ -233,9 +239,27 @@ func cmpPackets(a, b []evidence.Packet) []evidence.Packet {
 	return b
 }
 
-// encodeAll encodes alerts as JSON, on every CPU.
-func encodeAll(alerts []*alert.Alert) ([][]byte, error) {
+// alertTexts are the catalogue texts of an alert, which the alerts of a
+// type share and the texts table keeps once. The names are those of
+// alert.Alert's JSON.
+type alertTexts struct {
+	Description string   `json:"description"`
+	Tactics     []string `json:"tactics"`
+	Techniques  []string `json:"techniques"`
+	Remediation []string `json:"remediation"`
+}
+
+// textDoc is the JSON of an alert's catalogue texts and its hash.
+type textDoc struct {
+	hash [16]byte
+	doc  []byte
+}
+
+// encodeAll encodes alerts as JSON without their catalogue texts, and the
+// texts apart, on every CPU.
+func encodeAll(alerts []*alert.Alert) ([][]byte, []textDoc, error) {
 	docs := make([][]byte, len(alerts))
+	texts := make([]textDoc, len(alerts))
 	errs := make([]error, len(alerts))
 	workers := min(runtime.GOMAXPROCS(0), (len(alerts)+63)/64)
 	var wg sync.WaitGroup
@@ -244,27 +268,37 @@ func encodeAll(alerts []*alert.Alert) ([][]byte, error) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(alerts); i += workers {
-				docs[i], errs[i] = json.Marshal(alerts[i])
+				a := *alerts[i]
+				t := alertTexts{a.Description, a.Tactics, a.Techniques, a.Remediation}
+				a.Description, a.Tactics, a.Techniques, a.Remediation = "", nil, nil, nil
+				if docs[i], errs[i] = json.Marshal(&a); errs[i] != nil {
+					continue
+				}
+				if texts[i].doc, errs[i] = json.Marshal(&t); errs[i] != nil {
+					continue
+				}
+				h := sha256.Sum256(texts[i].doc)
+				copy(texts[i].hash[:], h[:])
 			}
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("postgres: encoding alert %s: %w", alerts[i].ID, err)
+			return nil, nil, fmt.Errorf("postgres: encoding alert %s: %w", alerts[i].ID, err)
 		}
 	}
-	return docs, nil
+	return docs, texts, nil
 }
 
 // alertCols are the columns of a page of alerts, selected from the alerts
-// a (with the sort keys) joined with evidence e.
-const alertCols = `a.id, a.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity, a.rid, e.size, e.stored_ns`
+// a (with the sort keys) joined with texts x and evidence e.
+const alertCols = `a.id, a.doc, x.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity, a.rid, e.size, e.stored_ns`
 
 // keyCols are the columns of alerts an inner page query selects.
-const keyCols = `a.rid, a.id, a.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity`
+const keyCols = `a.rid, a.id, a.text, a.doc, a.status, a.count, a.first_ns, a.last_ns, a.updated_ns, a.severity`
 
-const alertJoin = ` LEFT JOIN evidence e ON e.alert_id = a.id`
+const alertJoin = ` LEFT JOIN texts x ON x.id = a.text LEFT JOIN evidence e ON e.alert_id = a.id`
 
 // alertRow is a scanned alert with its sort keys.
 type alertRow struct {
@@ -281,18 +315,18 @@ func (d *DB) scanAlerts(rows pgx.Rows) ([]alertRow, error) {
 	for rows.Next() {
 		var (
 			id          string
-			doc         []byte
+			doc, text   []byte
 			status, sev int16
 			count       int64
 			updated     int64
 			r           alertRow
 			esize, estn *int64
 		)
-		if err := rows.Scan(&id, &doc, &status, &count, &r.first, &r.last, &updated, &sev, &r.rid, &esize, &estn); err != nil {
+		if err := rows.Scan(&id, &doc, &text, &status, &count, &r.first, &r.last, &updated, &sev, &r.rid, &esize, &estn); err != nil {
 			return nil, d.fail("reading alert", err)
 		}
 		rec := &store.AlertRecord{}
-		if err := json.Unmarshal(doc, &rec.Alert); err != nil {
+		if err := decodeAlert(&rec.Alert, doc, text); err != nil {
 			return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 		}
 		rec.ID = id
@@ -311,6 +345,17 @@ func (d *DB) scanAlerts(rows pgx.Rows) ([]alertRow, error) {
 		return nil, d.fail("reading alerts", err)
 	}
 	return out, nil
+}
+
+// decodeAlert decodes an alert's JSON and then its catalogue texts.
+func decodeAlert(a *alert.Alert, doc, text []byte) error {
+	if err := json.Unmarshal(doc, a); err != nil {
+		return err
+	}
+	if text == nil {
+		return nil
+	}
+	return json.Unmarshal(text, a)
 }
 
 // markMuted sets Muted on the records whose pattern is muted.
@@ -428,10 +473,11 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 
 // loadAlert reads an alert in a write transaction, locking its row.
 func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
-	var doc []byte
+	var doc, text []byte
 	var status int16
 	var first, last, count int64
-	err := w.QueryRow(w.ctx, `SELECT doc, status, first_ns, last_ns, count FROM alerts WHERE id = $1 FOR UPDATE`, id).Scan(&doc, &status, &first, &last, &count)
+	err := w.QueryRow(w.ctx, `SELECT a.doc, x.doc, a.status, a.first_ns, a.last_ns, a.count FROM alerts a
+		LEFT JOIN texts x ON x.id = a.text WHERE a.id = $1 FOR UPDATE OF a`, id).Scan(&doc, &text, &status, &first, &last, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
 	}
@@ -439,7 +485,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 		return nil, w.d.fail("alert "+id, err)
 	}
 	a := &alert.Alert{}
-	if err := json.Unmarshal(doc, a); err != nil {
+	if err := decodeAlert(a, doc, text); err != nil {
 		return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 	}
 	a.ID, a.Status, a.Count = id, alert.Status(status), uint64(count)

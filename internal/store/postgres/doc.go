@@ -7,9 +7,11 @@
 // and postgresql:// URLs. Several consoles may share one database.
 //
 // Repeated strings (sensors, alert types, device addresses, party text)
-// are kept once in a dictionary table and referenced by integer, and every
+// are kept once in a dictionary table and referenced by integer, every
 // alert carries the id of its combination of facet dimensions other than
-// the status (combos), which keeps rows and indexes narrow. Ingest sends a
+// the status (combos), and the catalogue texts the alerts of a type share
+// (description, tactics, techniques, remediation) are kept once (texts),
+// which keeps rows, indexes and the write-ahead log small. Ingest sends a
 // whole batch as arrays in one statement (INSERT ... SELECT FROM
 // unnest(...)): alerts already stored are updated (counts and times
 // merged, the status kept) and the others inserted; events already stored
@@ -23,8 +25,8 @@
 // those of the combinations plus the alerts of the matched parties, found
 // through the party indexes. Counts over a time range or devices read
 // covering indexes only. A page walks the index of its order, or, when
-// the counts show that few alerts match, merges ordered walks of the type
-// or sensor index per matching value.
+// the counts show that few alerts match, merges ordered walks of the
+// combination index, one per combination that can match.
 //
 // A background job vacuums and analyzes the alerts as they grow (and
 // analyzes the events), so that the planner's statistics and the

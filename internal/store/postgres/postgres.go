@@ -29,7 +29,6 @@ func init() {
 // added to, and schema migrations take an advisory lock.
 type DB struct {
 	pool  *pgxpool.Pool
-	name  string // the data source, password redacted, for messages
 	opts  store.Options
 	evDir string
 
@@ -37,6 +36,9 @@ type DB struct {
 	dict   dict
 	combos comboCache
 	maint  maintenance
+
+	textMu sync.RWMutex
+	texts  map[[16]byte]int32 // alert texts by hash
 }
 
 var _ store.Store = (*DB)(nil)
@@ -84,7 +86,7 @@ func open(ctx context.Context, dsn string, opts store.Options, upTo int) (*DB, e
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", name, err)
 	}
-	d := &DB{pool: pool, name: name, opts: opts, evDir: opts.EvidenceDir}
+	d := &DB{pool: pool, opts: opts, evDir: opts.EvidenceDir}
 	if err := migrate(ctx, pool, name, upTo); err != nil {
 		pool.Close()
 		return nil, err
@@ -119,9 +121,6 @@ func (d *DB) Close() error {
 	d.pool.Close()
 	return nil
 }
-
-// Pool returns the connection pool, for tools that inspect the database.
-func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
 // EvidenceDir returns the directory evidence files are kept in, "" when
 // none is configured.
@@ -464,6 +463,72 @@ func (d *DB) loadIDs(ctx context.Context, ids []int32) error {
 	}
 	d.dict.merge(got)
 	return nil
+}
+
+// maxTexts bounds the texts cache; it starts over when full.
+const maxTexts = 1 << 16
+
+// ensureTexts returns the ids of the texts, adding those the texts table
+// does not hold yet (committed at once, as ensureStrings does).
+func (d *DB) ensureTexts(ctx context.Context, texts []textDoc) ([]int32, error) {
+	out := make([]int32, len(texts))
+	var hashes [][]byte
+	var docs [][]byte
+	at := map[[16]byte][]int{}
+	d.textMu.RLock()
+	for i, t := range texts {
+		if id, ok := d.texts[t.hash]; ok {
+			out[i] = id
+			continue
+		}
+		if _, ok := at[t.hash]; !ok {
+			hashes = append(hashes, t.hash[:])
+			docs = append(docs, t.doc)
+		}
+		at[t.hash] = append(at[t.hash], i)
+	}
+	d.textMu.RUnlock()
+	for round := 0; len(hashes) > 0; round++ {
+		if round == 3 {
+			return nil, fmt.Errorf("postgres: alert texts: %d could not be added", len(hashes))
+		}
+		rows, err := d.pool.Query(ctx, `WITH v AS (SELECT * FROM unnest($1::bytea[], $2::bytea[]) AS t(hash, doc)),
+			ins AS (INSERT INTO texts(hash, doc) SELECT hash, doc FROM v ORDER BY hash ON CONFLICT (hash) DO NOTHING RETURNING id, hash)
+			SELECT id, hash FROM ins UNION ALL SELECT t.id, t.hash FROM texts t JOIN v ON v.hash = t.hash`, hashes, docs)
+		if err != nil {
+			return nil, d.fail("alert texts", err)
+		}
+		got := map[[16]byte]int32{}
+		var id int32
+		var h []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &h}, func() error {
+			var k [16]byte
+			copy(k[:], h)
+			got[k] = id
+			return nil
+		}); err != nil {
+			return nil, d.fail("alert texts", err)
+		}
+		d.textMu.Lock()
+		if len(d.texts)+len(got) > maxTexts || d.texts == nil {
+			d.texts = map[[16]byte]int32{}
+		}
+		for k, id := range got {
+			d.texts[k] = id
+			for _, i := range at[k] {
+				out[i] = id
+			}
+		}
+		d.textMu.Unlock()
+		restH, restD := hashes[:0], docs[:0]
+		for j, h := range hashes {
+			if _, ok := got[[16]byte(h)]; !ok {
+				restH, restD = append(restH, h), append(restD, docs[j])
+			}
+		}
+		hashes, docs = restH, restD
+	}
+	return out, nil
 }
 
 // combo is a combination of an alert's facet dimensions other than its

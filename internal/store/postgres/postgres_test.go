@@ -105,10 +105,10 @@ func TestConformance(t *testing.T) {
 // text term matches by party, so that every plan meets the suite.
 func TestConformancePlans(t *testing.T) {
 	serverDSN(t)
-	defer func(w int64, b, p int) { walkShare, maxBranches, maxPartyAddrs = w, b, p }(walkShare, maxBranches, maxPartyAddrs)
-	walkShare, maxBranches = 1<<40, 1<<20
+	defer func(w int64, b, p int) { walkCost, maxBranches, maxPartyAddrs = w, b, p }(walkCost, maxBranches, maxPartyAddrs)
+	walkCost, maxBranches = 0, 1<<20
 	t.Run("branches", func(t *testing.T) { storetest.Run(t, openFresh) })
-	walkShare, maxPartyAddrs = 0, 0
+	walkCost, maxPartyAddrs = 1<<40, 0
 	t.Run("walk", func(t *testing.T) { storetest.Run(t, openFresh) })
 }
 

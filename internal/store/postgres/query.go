@@ -206,14 +206,14 @@ func (f *filter) where(b *qb, dims, devs bool) {
 		ids := b.arg(t.ids)
 		c := "a.srct = ANY(" + ids + ") OR a.dstt = ANY(" + ids + ")"
 		if len(t.combos) > 0 {
-			c = "a.combo = ANY(" + b.arg(keys(t.combos)) + ") OR " + c
+			c = "a.combo = ANY(" + b.arg(members(t.combos)) + ") OR " + c
 		}
 		b.add("(" + c + ")")
 	}
 }
 
-// keys returns a set's members, sorted.
-func keys(m map[int32]bool) []int32 {
+// members returns a set's members, sorted.
+func members(m map[int32]bool) []int32 {
 	out := make([]int32, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -330,9 +330,9 @@ func (f *filter) partyAddrs() []int32 {
 // Thresholds of the page planner (variables so that tests can force
 // either plan).
 var (
-	// walkShare: when at least 1/walkShare of the alerts match, a page
-	// walks the order's index and filters.
-	walkShare int64 = 100
+	// walkCost weighs the merged walks against walking the order's index:
+	// a page merges walks when walks×matched×walkCost < total alerts.
+	walkCost int64 = 1
 	// maxBranches bounds the per-value index walks merged for a page.
 	maxBranches = 64
 	// maxPartyAddrs bounds the parties whose alerts facet counting looks
@@ -377,10 +377,10 @@ func deviceBranches(b *qb, devs []int32, sel, tail string) []string {
 }
 
 // Alerts returns one page of alerts. When few alerts match (by the
-// counts per combination), the page merges ordered walks of the type or
-// sensor index for each value that can match, and of the party indexes for
-// each party the text matches; otherwise it walks the order's index,
-// filtering, which PostgreSQL's planner picks among the indexes.
+// counts per combination), the page merges ordered walks of the
+// combination index for each combination that can match, and of the party
+// indexes for each party the text matches; otherwise it walks the order's
+// index, filtering, which PostgreSQL's planner picks among the indexes.
 func (d *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, error) {
 	var page store.AlertPage
 	if err := d.reading(); err != nil {
@@ -416,51 +416,58 @@ func (d *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, e
 			return page, err
 		}
 		var total, matched int64
-		perType, perSensor := map[int32]bool{}, map[int32]bool{}
-		sizeType, sizeSensor := map[int32]int64{}, map[int32]int64{}
+		per := map[int32]bool{} // the combinations that can match
 		for i := range cube {
 			r := &cube[i]
 			total += r.n
-			sizeType[r.key.typ] += r.n
-			sizeSensor[r.key.sensor] += r.n
 			if f.matchDims(r) && f.cubeText(r.combo) {
 				matched += r.n
-				perType[r.key.typ] = true
-				perSensor[r.key.sensor] = true
+				per[r.combo] = true
 			}
 		}
-		if matched*walkShare < total {
-			// Few alerts match: walk the values of the cheaper dimension,
-			// plus the parties the text matched.
-			var costType, costSensor int64
-			for t := range perType {
-				costType += sizeType[t]
+		// Walking the order's index reads about limit×total/matched rows
+		// to fill a page; merging ordered walks of the combination index,
+		// one per combination that can match (and of the party indexes for
+		// the parties the text matched), about limit rows per walk.
+		for _, c := range members(per) {
+			branches = append(branches, branch{"combo", c})
+		}
+		if len(f.terms) > 0 {
+			for _, a := range f.partyAddrs() {
+				branches = append(branches, branch{"src", a}, branch{"dst", a})
 			}
-			for s := range perSensor {
-				costSensor += sizeSensor[s]
-			}
-			col, vals := "type", perType
-			if costSensor < costType {
-				col, vals = "sensor", perSensor
-			}
-			for _, id := range slicesOf(vals) {
-				branches = append(branches, branch{col, id})
-			}
-			if len(f.terms) > 0 {
-				for _, a := range f.partyAddrs() {
-					branches = append(branches, branch{"src", a}, branch{"dst", a})
-				}
-			}
-			if len(branches) == 0 {
-				return page, nil
-			}
-			if len(branches) > maxBranches {
-				branches = nil
-			}
+		}
+		if len(branches) == 0 {
+			return page, nil
+		}
+		if len(branches) > maxBranches || int64(len(branches))*matched*walkCost >= total {
+			branches = nil
 		}
 	}
+	// A walk of the combination index needs only the conditions its
+	// combination does not settle (status, time, cursor): repeating the
+	// others, which the planner takes as independent of the combination,
+	// makes it expect too few rows and collect and sort them all instead.
+	// Each set of conditions is built only when a walk uses it (a
+	// parameter no condition uses has no type).
+	needLean := slices.ContainsFunc(branches, func(br branch) bool { return br.col == "combo" })
+	needFull := len(branches) == 0 || slices.ContainsFunc(branches, func(br branch) bool { return br.col != "combo" })
 	b := &qb{}
-	f.where(b, true, false)
+	if needFull {
+		f.where(b, true, false)
+	}
+	var lean []string
+	if needLean {
+		if len(f.enums[1]) > 0 {
+			lean = append(lean, eq(b, "a.status", f.enums[1]))
+		}
+		if !q.From.IsZero() {
+			lean = append(lean, "a.last_ns >= "+b.arg(q.From.UnixNano()))
+		}
+		if !q.Until.IsZero() {
+			lean = append(lean, "a.last_ns < "+b.arg(q.Until.UnixNano()))
+		}
+	}
 	if q.Cursor != "" {
 		vals := []int64{cur.A, cur.B, cur.C}[:len(keys)]
 		cols := make([]string, len(keys))
@@ -469,7 +476,11 @@ func (d *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, e
 			cols[i] = "a." + k
 			ps[i] = b.arg(vals[i])
 		}
-		b.add("(" + strings.Join(cols, ", ") + ")" + cmp + "(" + strings.Join(ps, ", ") + ")")
+		c := "(" + strings.Join(cols, ", ") + ")" + cmp + "(" + strings.Join(ps, ", ") + ")"
+		if needFull {
+			b.add(c)
+		}
+		lean = append(lean, c)
 	}
 	n := b.arg(q.Limit + 1)
 	sel := "SELECT " + keyCols + " FROM alerts a"
@@ -482,10 +493,22 @@ func (d *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, e
 		inner = "SELECT * FROM (" + strings.Join(deviceBranches(b, f.devs, sel, tail), " UNION ALL ") + ") a" + tail
 	case len(branches) > 0:
 		parts := make([]string, len(branches))
-		for i, br := range branches {
-			parts[i] = "(" + sel + b.where("a."+br.col+" = "+b.arg(br.id)) + tail + ")"
+		union := " UNION ALL " // an alert has one combination
+		// A combination has one severity: its walk in (last_ns, rid)
+		// order gives its first alerts in the severity order too.
+		comboTail := tail
+		if q.Sort == store.SortSeverity {
+			comboTail = orderBy("a.", keys[1:], dir) + " LIMIT " + n
 		}
-		inner = "SELECT * FROM (" + strings.Join(parts, " UNION ") + ") a" + tail
+		for i, br := range branches {
+			if br.col == "combo" {
+				parts[i] = "(" + sel + " WHERE " + strings.Join(append(slices.Clone(lean), "a.combo = "+b.arg(br.id)), " AND ") + comboTail + ")"
+			} else {
+				parts[i] = "(" + sel + b.where("a."+br.col+" = "+b.arg(br.id)) + tail + ")"
+				union = " UNION " // a party's alerts may have a matched combination, or the other party
+			}
+		}
+		inner = "SELECT * FROM (" + strings.Join(parts, union) + ") a" + tail
 	default:
 		inner = sel + b.where() + tail
 	}
@@ -521,9 +544,6 @@ func (d *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, e
 	}
 	return page, nil
 }
-
-// slicesOf returns a set's members, sorted.
-func slicesOf(m map[int32]bool) []int32 { return keys(m) }
 
 // AlertFacets counts alerts per value of every dimension. With no filter
 // outside the facet dimensions, the counts are those the triggers keep.
