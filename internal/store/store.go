@@ -127,6 +127,16 @@ type Store interface {
 	// many it moved. Alerts already in status, or for which the
 	// transition is not allowed, are left as they are.
 	BulkSetStatus(ctx context.Context, q AlertQuery, status alert.Status, actor, reason string) (int64, error)
+	// SetSeverity changes the severity of alerts, all or none: an unknown
+	// id is ErrNotFound, an invalid severity ErrInvalid. Each changed
+	// alert gets an ActionSeverity history entry and the change is
+	// audited; an alert already at sev is left as it is. A later
+	// re-ingest of the alert by a sensor keeps the person's severity.
+	SetSeverity(ctx context.Context, ids []string, sev alert.Severity, actor, reason string) error
+	// BulkSetSeverity changes the severity of every alert matching q
+	// (Cursor and Limit ignored) that is not already at sev, and returns
+	// how many it changed.
+	BulkSetSeverity(ctx context.Context, q AlertQuery, sev alert.Severity, actor, reason string) (int64, error)
 	// Learn accepts alert id as legitimate: its Learn entry (or, when it
 	// has none but is learnable, the KindPattern entry the detector would
 	// make: source and destination IPs as Client and Server, the alert
@@ -214,6 +224,51 @@ type Store interface {
 	Users(ctx context.Context) ([]User, error)
 	// DeleteUser removes a user.
 	DeleteUser(ctx context.Context, name, actor string) error
+
+	// SetRecommendationStatus records a person's decision on a
+	// recommendation (by its stable ID, see recommend.ID), audited with
+	// action "recommendation.status". The change must be allowed from the
+	// stored status, Open when none is stored (recommend.CheckTransition:
+	// a dismissal needs a reason); otherwise it is ErrInvalid. It returns
+	// the stored record, with Changed and Actor set.
+	SetRecommendationStatus(ctx context.Context, r RecommendationStatus, actor string) (RecommendationStatus, error)
+	// RecommendationStatuses returns the stored statuses of the
+	// recommendations with the given IDs (of every recommendation when ids
+	// is empty), by ID; an ID with no stored status is absent.
+	RecommendationStatuses(ctx context.Context, ids []string) (map[string]RecommendationStatus, error)
+	// RecommendationHistory returns the status changes of one
+	// recommendation, oldest first (empty when it never changed).
+	RecommendationHistory(ctx context.Context, id string) ([]RecommendationStatus, error)
+
+	// PutSession adds or replaces a console session by Key.
+	PutSession(ctx context.Context, s Session) error
+	// Session returns the session with key; ErrNotFound when none.
+	Session(ctx context.Context, key string) (Session, error)
+	// TouchSession sets a session's LastSeen; ErrNotFound when none.
+	TouchSession(ctx context.Context, key string, seen time.Time) error
+	// DeleteSession removes a session; removing a missing one is no error.
+	DeleteSession(ctx context.Context, key string) error
+	// DeleteUserSessions removes every session of user.
+	DeleteUserSessions(ctx context.Context, user string) error
+	// ExpireSessions removes the sessions that expired (Expires not after
+	// now) or were idle (LastSeen before idleBefore).
+	ExpireSessions(ctx context.Context, now, idleBefore time.Time) error
+	// PutToken adds an API token; a duplicate ID or Hash is ErrConflict.
+	PutToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token whose secret hashes to hash;
+	// ErrNotFound when none.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	// Token returns a token by ID; ErrNotFound when none.
+	Token(ctx context.Context, id string) (Token, error)
+	// Tokens returns the tokens of user, or of every user when user is "",
+	// by creation time then ID.
+	Tokens(ctx context.Context, user string) ([]Token, error)
+	// TouchToken sets a token's LastUsed; ErrNotFound when none.
+	TouchToken(ctx context.Context, id string, used time.Time) error
+	// DeleteToken removes a token; ErrNotFound when none.
+	DeleteToken(ctx context.Context, id string) error
+	// DeleteUserTokens removes every token of user.
+	DeleteUserTokens(ctx context.Context, user string) error
 
 	// AddAudit appends an entry to the audit log (for actions outside the
 	// store: logins, exports, configuration); Time is set if zero.

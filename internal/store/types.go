@@ -293,7 +293,8 @@ const (
 	ActionLearn   = "learn"
 	ActionMute    = "mute"
 	ActionUnmute  = "unmute"
-	ActionComment = "comment"
+	ActionComment  = "comment"
+	ActionSeverity = "severity"
 )
 
 // StatusChange is one entry of an alert's history.
@@ -301,11 +302,16 @@ type StatusChange struct {
 	AlertID string    `json:"alert_id"`
 	Time    time.Time `json:"time"`
 	Actor   string    `json:"actor"`
-	// Action is ActionStatus, ActionLearn, ActionMute or ActionUnmute.
+	// Action is ActionStatus, ActionLearn, ActionMute, ActionUnmute or
+	// ActionSeverity.
 	Action string       `json:"action"`
 	From   alert.Status `json:"from"`
 	To     alert.Status `json:"to"`
-	Reason string       `json:"reason,omitempty"`
+	// FromSeverity and ToSeverity are set by ActionSeverity (From and To
+	// then both hold the alert's unchanged status).
+	FromSeverity alert.Severity `json:"from_severity,omitempty"`
+	ToSeverity   alert.Severity `json:"to_severity,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
 }
 
 // Mute is a muted alert pattern: alerts of Sensor with the same Type,
