@@ -698,6 +698,15 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 			srv = r
 		}
 	}
+	if cli != 0 && op.Result.Status == dissect.StatusOK && publishes(op) {
+		// Only an IED publishes GOOSE, and only a merging unit (or an
+		// IED acting as one) sampled values (IEC 61850-8-1, -9-2).
+		v := "IEC 61850 IED (publishes GOOSE)"
+		if op.Protocol == "sv" {
+			v = "IEC 61850 merging unit (publishes sampled values)"
+		}
+		inv.addFact(cli, dissect.FactDeviceType, v, inv.source(op.Protocol, op.FunctionName), rankOf(op.Protocol, dissect.FactDeviceType), t)
+	}
 	if len(op.Identity) == 0 {
 		return
 	}
@@ -730,6 +739,18 @@ func (inv *Inventory) Emit(op *dissect.Operation) {
 		}
 		inv.addFact(who, f.Key, v, src, rankOf(op.Protocol, f.Key), t)
 	}
+}
+
+// publishes reports whether op is a GOOSE or sampled values publication
+// (not GSE management, which clients and servers both send).
+func publishes(op *dissect.Operation) bool {
+	switch op.Protocol {
+	case "goose":
+		return op.FunctionName == "publish" || op.FunctionName == "state_change"
+	case "sv":
+		return op.FunctionName == "sv_publish"
+	}
+	return false
 }
 
 // nthAttr returns the value of the n-th attribute called key, or "".

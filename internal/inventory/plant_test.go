@@ -175,3 +175,29 @@ func TestSimulatedPlant(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulatedSubstation checks that both protection relays of the
+// substation cell are IEDs: ied01 serves MMS, ied02 only publishes GOOSE,
+// which in IEC 61850-8-1 only an IED does.
+func TestSimulatedSubstation(t *testing.T) {
+	sim, inv := runPlant(t, simulate.Options{Seed: 1, Duration: 2 * time.Minute, Cells: []string{simulate.CellSubstation}}, nil)
+	snap := inv.Snapshot()
+	n := 0
+	for _, h := range sim.Hosts {
+		if h.Role != simulate.RoleIED {
+			continue
+		}
+		n++
+		i := slices.IndexFunc(snap.Devices, func(d Device) bool { return d.MAC == h.MAC.String() })
+		if i < 0 {
+			t.Errorf("%s (%s) not found", h.Name, h.MAC)
+			continue
+		}
+		if d := snap.Devices[i]; d.Type != TypeIED {
+			t.Errorf("%s (%s): type %s, want ied; evidence %q", h.Name, h.MAC, d.Type, d.Evidence)
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d IEDs in the simulated substation, want 2", n)
+	}
+}
