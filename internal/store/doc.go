@@ -1,7 +1,8 @@
 // Package store keeps everything otwatch finds: sites, zones and sensors,
 // devices and connections, baselines, alerts with their comments, status
-// history and evidence, the event timeline, exclusion rules, users and the
-// audit log.
+// and severity history and evidence, the event timeline, exclusion rules,
+// the statuses people give recommendations, users with their console
+// sessions and API tokens, and the audit log.
 //
 // Store is the one interface; backends implement it and register
 // themselves with RegisterBackend from an init function: the SQLite

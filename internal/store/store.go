@@ -14,15 +14,16 @@ import (
 // test them with errors.Is. A method that fails with one of them has
 // changed nothing.
 var (
-	// ErrNotFound: the alert, device, rule, site, zone, sensor, user or
-	// evidence asked for does not exist.
+	// ErrNotFound: the alert, device, rule, site, zone, sensor, user,
+	// session, token or evidence asked for does not exist.
 	ErrNotFound = errors.New("store: not found")
 	// ErrInvalid: bad input (an unknown status or severity, an invalid
 	// filter or cursor, a too-long comment, a status transition the
 	// lifecycle does not allow, an alert that cannot be learned).
 	ErrInvalid = errors.New("store: invalid")
 	// ErrConflict: the change would break a reference or a uniqueness
-	// rule (deleting a site that still has zones, a duplicate name).
+	// rule (deleting a site that still has zones, a duplicate name or
+	// token).
 	ErrConflict = errors.New("store: conflict")
 	// ErrNotDatabase: the data source exists but is not a database of the
 	// backend's kind (a file that is not SQLite) or is a newer schema than
@@ -56,8 +57,9 @@ type Store interface {
 	// instead of duplicating it: Count and LastDetection become the
 	// larger of the stored and the new value, FirstDetection the smaller,
 	// and the descriptive fields are taken from whichever copy was
-	// detected last. The stored Status is kept (a person's decision wins);
-	// a new alert is stored with its Status, New if zero. Alerts carrying
+	// detected last. The stored Status is kept (a person's decision wins),
+	// and so is a Severity a person set (SetSeverity); a new alert is
+	// stored with its Status, New if zero. Alerts carrying
 	// Packets get them written as pcapng evidence unless evidence is
 	// already stored. An alert without ID, Type, a valid Severity and
 	// Engine, or with a zero FirstDetection is ErrInvalid, and then no
@@ -128,13 +130,15 @@ type Store interface {
 	// transition is not allowed, are left as they are.
 	BulkSetStatus(ctx context.Context, q AlertQuery, status alert.Status, actor, reason string) (int64, error)
 	// SetSeverity changes the severity of alerts, all or none: an unknown
-	// id is ErrNotFound, an invalid severity ErrInvalid. Each changed
-	// alert gets an ActionSeverity history entry and the change is
-	// audited; an alert already at sev is left as it is. A later
-	// re-ingest of the alert by a sensor keeps the person's severity.
+	// id is ErrNotFound, an invalid severity, no id or a reason longer
+	// than MaxReasonLen ErrInvalid. Each changed alert gets an
+	// ActionSeverity history entry and an AuditSeverity audit entry; an
+	// alert already at sev is left as it is. A later re-ingest of the
+	// alert by a sensor keeps the person's severity.
 	SetSeverity(ctx context.Context, ids []string, sev alert.Severity, actor, reason string) error
 	// BulkSetSeverity changes the severity of every alert matching q
-	// (Cursor and Limit ignored) that is not already at sev, and returns
+	// (Cursor and Limit ignored) that is not already at sev, as
+	// SetSeverity does but audited once (AuditBulkSeverity), and returns
 	// how many it changed.
 	BulkSetSeverity(ctx context.Context, q AlertQuery, sev alert.Severity, actor, reason string) (int64, error)
 	// Learn accepts alert id as legitimate: its Learn entry (or, when it
@@ -227,10 +231,11 @@ type Store interface {
 
 	// SetRecommendationStatus records a person's decision on a
 	// recommendation (by its stable ID, see recommend.ID), audited with
-	// action "recommendation.status". The change must be allowed from the
-	// stored status, Open when none is stored (recommend.CheckTransition:
-	// a dismissal needs a reason); otherwise it is ErrInvalid. It returns
-	// the stored record, with Changed and Actor set.
+	// action "recommendation.status" and kept in its history. The change
+	// must be allowed from the stored status, Open when none is stored
+	// (recommend.CheckTransition: a dismissal needs a reason); otherwise
+	// it is ErrInvalid (see NextRecommendationStatus). It returns the
+	// stored record, with Changed and Actor set.
 	SetRecommendationStatus(ctx context.Context, r RecommendationStatus, actor string) (RecommendationStatus, error)
 	// RecommendationStatuses returns the stored statuses of the
 	// recommendations with the given IDs (of every recommendation when ids
@@ -240,7 +245,8 @@ type Store interface {
 	// recommendation, oldest first (empty when it never changed).
 	RecommendationHistory(ctx context.Context, id string) ([]RecommendationStatus, error)
 
-	// PutSession adds or replaces a console session by Key.
+	// PutSession adds or replaces a console session by Key; one without
+	// Key or User is ErrInvalid (CheckSession).
 	PutSession(ctx context.Context, s Session) error
 	// Session returns the session with key; ErrNotFound when none.
 	Session(ctx context.Context, key string) (Session, error)
@@ -253,7 +259,8 @@ type Store interface {
 	// ExpireSessions removes the sessions that expired (Expires not after
 	// now) or were idle (LastSeen before idleBefore).
 	ExpireSessions(ctx context.Context, now, idleBefore time.Time) error
-	// PutToken adds an API token; a duplicate ID or Hash is ErrConflict.
+	// PutToken adds an API token; a duplicate ID or Hash is ErrConflict,
+	// one without ID, User or Hash ErrInvalid (CheckToken).
 	PutToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token whose secret hashes to hash;
 	// ErrNotFound when none.

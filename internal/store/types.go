@@ -289,10 +289,10 @@ func CheckComment(text string) error {
 
 // Actions in status history and the audit log.
 const (
-	ActionStatus  = "status"
-	ActionLearn   = "learn"
-	ActionMute    = "mute"
-	ActionUnmute  = "unmute"
+	ActionStatus   = "status"
+	ActionLearn    = "learn"
+	ActionMute     = "mute"
+	ActionUnmute   = "unmute"
 	ActionComment  = "comment"
 	ActionSeverity = "severity"
 )

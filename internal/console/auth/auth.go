@@ -90,8 +90,9 @@ type Options struct {
 	// Params hash new passwords; DefaultParams when zero. Stored hashes
 	// with other parameters still verify and are rehashed at login.
 	Params Params
-	// Sessions and Tokens keep sessions and API tokens; in memory when
-	// nil.
+	// Sessions and Tokens keep sessions and API tokens; in the store
+	// (StoreSessions) when nil, so that they outlive the process.
+	// MemSessions and MemTokens keep them in memory instead.
 	Sessions SessionStore
 	Tokens   TokenStore
 	// Secure marks cookies Secure and names the session cookie with the
@@ -170,10 +171,10 @@ func New(st store.Store, opts Options) *Auth {
 	a := &Auth{st: st, opts: opts, sessions: opts.Sessions, tokens: opts.Tokens,
 		ipLimit: opts.IPLimit, uLimit: opts.UserLimit, hashSem: make(chan struct{}, opts.MaxHashing), log: opts.Logger}
 	if a.sessions == nil {
-		a.sessions = NewMemSessions()
+		a.sessions = StoreSessions(st)
 	}
 	if a.tokens == nil {
-		a.tokens = NewMemTokens()
+		a.tokens = StoreSessions(st)
 	}
 	if a.ipLimit == nil {
 		a.ipLimit = NewLimiter(20, 6*time.Second)

@@ -17,5 +17,7 @@
 // audit log.
 //
 // Sessions and tokens are kept behind the SessionStore and TokenStore
-// interfaces; MemSessions and MemTokens keep them in memory.
+// interfaces: by default in the store (StoreSessions), so that a console
+// restart keeps people logged in and tokens working; MemSessions and
+// MemTokens keep them in memory.
 package auth

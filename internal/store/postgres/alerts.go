@@ -26,7 +26,11 @@ import (
 // alert (ids distinct): the alerts already stored are updated, count and
 // last detection taking the larger value, first detection the smaller,
 // the facet dimensions, party text, texts and JSON those of the most
-// recently detected copy, the status kept; the others are inserted.
+// recently detected copy, the status kept, and the severity kept when a
+// person set it; the others are inserted. PutAlerts has already given
+// the alerts whose severity a person set that severity (personSeverity),
+// so that their combination is known; the statement looks it up only for
+// a severity a concurrent transaction set since.
 //
 // Checking which are stored and inserting the rest plainly costs less than
 // INSERT ... ON CONFLICT's speculative insertion; an alert a concurrent
@@ -50,14 +54,17 @@ const upsertAlerts = `WITH i AS (
 		last_ns = greatest(a.last_ns, i.last_ns),
 		count = greatest(a.count, i.count),
 		updated_ns = $21,
-		combo = CASE WHEN i.last_ns >= a.last_ns THEN i.combo ELSE a.combo END,
+		combo = CASE WHEN i.last_ns < a.last_ns THEN a.combo
+			WHEN NOT a.severity_set OR i.severity = a.severity THEN i.combo
+			ELSE coalesce((SELECT c.id FROM combos c WHERE (c.sensor, c.site, c.zone, c.type, c.category, c.protocol, c.severity, c.engine)
+				= (i.sensor, i.site, i.zone, i.type, i.category, i.protocol, a.severity, i.engine)), a.combo) END,
 		sensor = CASE WHEN i.last_ns >= a.last_ns THEN i.sensor ELSE a.sensor END,
 		site = CASE WHEN i.last_ns >= a.last_ns THEN i.site ELSE a.site END,
 		zone = CASE WHEN i.last_ns >= a.last_ns THEN i.zone ELSE a.zone END,
 		type = CASE WHEN i.last_ns >= a.last_ns THEN i.type ELSE a.type END,
 		category = CASE WHEN i.last_ns >= a.last_ns THEN i.category ELSE a.category END,
 		protocol = CASE WHEN i.last_ns >= a.last_ns THEN i.protocol ELSE a.protocol END,
-		severity = CASE WHEN i.last_ns >= a.last_ns THEN i.severity ELSE a.severity END,
+		severity = CASE WHEN a.severity_set THEN a.severity WHEN i.last_ns >= a.last_ns THEN i.severity ELSE a.severity END,
 		engine = CASE WHEN i.last_ns >= a.last_ns THEN i.engine ELSE a.engine END,
 		srct = CASE WHEN i.last_ns >= a.last_ns THEN i.srct ELSE a.srct END,
 		dstt = CASE WHEN i.last_ns >= a.last_ns THEN i.dstt ELSE a.dstt END,
@@ -88,6 +95,9 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 		return err
 	}
 	batch := mergeBatch(alerts)
+	if err := d.personSeverity(ctx, batch); err != nil {
+		return err
+	}
 	n := len(batch)
 	args, err := d.alertArgs(ctx, batch)
 	if err != nil {
@@ -118,6 +128,36 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 		if err := d.PutEvidence(ctx, a.ID, buf.Bytes()); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// personSeverity replaces the alerts of batch whose stored severity a
+// person set (SetSeverity) by copies with that severity, so that ingest
+// keeps it.
+func (d *DB) personSeverity(ctx context.Context, batch []*alert.Alert) error {
+	ids := make([]string, len(batch))
+	at := make(map[string]int, len(batch))
+	for i, a := range batch {
+		ids[i] = a.ID
+		at[a.ID] = i
+	}
+	rows, err := d.pool.Query(ctx, "SELECT id, severity FROM alerts WHERE severity_set AND id = ANY($1)", ids)
+	if err != nil {
+		return d.fail("alert severities", err)
+	}
+	var id string
+	var sev int16
+	_, err = pgx.ForEachRow(rows, []any{&id, &sev}, func() error {
+		if i, ok := at[id]; ok && batch[i].Severity != alert.Severity(sev) {
+			c := *batch[i]
+			c.Severity = alert.Severity(sev)
+			batch[i] = &c
+		}
+		return nil
+	})
+	if err != nil {
+		return d.fail("alert severities", err)
 	}
 	return nil
 }
@@ -474,10 +514,10 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 // loadAlert reads an alert in a write transaction, locking its row.
 func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	var doc, text []byte
-	var status int16
+	var status, severity int16
 	var first, last, count int64
-	err := w.QueryRow(w.ctx, `SELECT a.doc, x.doc, a.status, a.first_ns, a.last_ns, a.count FROM alerts a
-		LEFT JOIN texts x ON x.id = a.text WHERE a.id = $1 FOR UPDATE OF a`, id).Scan(&doc, &text, &status, &first, &last, &count)
+	err := w.QueryRow(w.ctx, `SELECT a.doc, x.doc, a.status, a.severity, a.first_ns, a.last_ns, a.count FROM alerts a
+		LEFT JOIN texts x ON x.id = a.text WHERE a.id = $1 FOR UPDATE OF a`, id).Scan(&doc, &text, &status, &severity, &first, &last, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
 	}
@@ -488,7 +528,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	if err := decodeAlert(a, doc, text); err != nil {
 		return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 	}
-	a.ID, a.Status, a.Count = id, alert.Status(status), uint64(count)
+	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
 	a.FirstDetection, a.LastDetection = ts(first), ts(last)
 	return a, nil
 }
@@ -798,16 +838,18 @@ func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, erro
 	if err := d.exists(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, "SELECT time_ns, actor, action, from_status, to_status, reason FROM history WHERE alert_id = $1 ORDER BY id", id)
+	rows, err := d.pool.Query(ctx, `SELECT time_ns, actor, action, from_status, to_status, from_severity, to_severity, reason
+		FROM history WHERE alert_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, d.fail("history of "+id, err)
 	}
 	out := []store.StatusChange{}
 	h := store.StatusChange{AlertID: id}
 	var t int64
-	var from, to int16
-	if _, err := pgx.ForEachRow(rows, []any{&t, &h.Actor, &h.Action, &from, &to, &h.Reason}, func() error {
+	var from, to, fromSev, toSev int16
+	if _, err := pgx.ForEachRow(rows, []any{&t, &h.Actor, &h.Action, &from, &to, &fromSev, &toSev, &h.Reason}, func() error {
 		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		h.FromSeverity, h.ToSeverity = alert.Severity(fromSev), alert.Severity(toSev)
 		out = append(out, h)
 		return nil
 	}); err != nil {

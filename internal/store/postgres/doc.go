@@ -14,9 +14,9 @@
 // which keeps rows, indexes and the write-ahead log small. Ingest sends a
 // whole batch as arrays in one statement (INSERT ... SELECT FROM
 // unnest(...)): alerts already stored are updated (counts and times
-// merged, the status kept) and the others inserted; events already stored
-// are skipped. One probe for the whole batch stands for the per-row checks
-// when nothing of it is stored yet.
+// merged, the status and a severity a person set kept) and the others
+// inserted; events already stored are skipped. One probe for the whole
+// batch stands for the per-row checks when nothing of it is stored yet.
 //
 // Facet counts of queries on the facet dimensions come from a table of
 // counts per combination and status that statement-level triggers keep

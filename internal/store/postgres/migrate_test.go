@@ -95,6 +95,44 @@ func schemaVersion(t *testing.T, dsn string) int {
 	return v
 }
 
+// putV1 stores alerts in the schema of dsn, at version 1. This version's
+// PutAlerts needs what later versions add, so the alerts are stored in a
+// schema of the current version and their rows copied, in version 1's
+// columns.
+func putV1(t *testing.T, dsn string, alerts []*alert.Alert) {
+	t.Helper()
+	ctx := context.Background()
+	cur := freshSchema(t)
+	s, err := Open(ctx, cur, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAlerts(ctx, alerts); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, err := pgx.Connect(ctx, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from string
+	err = c.QueryRow(ctx, "SELECT quote_ident(current_schema())").Scan(&from)
+	c.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cols = `id, combo, sensor, site, zone, type, category, protocol, src, dst, srct, dstt, severity, status, engine,
+		first_ns, last_ns, count, updated_ns, text, doc`
+	exec(t, dsn,
+		"INSERT INTO dict SELECT * FROM "+from+".dict",
+		"INSERT INTO combos SELECT * FROM "+from+".combos",
+		"INSERT INTO texts SELECT * FROM "+from+".texts",
+		"INSERT INTO alerts ("+cols+") SELECT "+cols+" FROM "+from+".alerts ORDER BY rid",
+		"SELECT setval(pg_get_serial_sequence('dict', 'id'), max(id)) FROM dict",
+		"SELECT setval(pg_get_serial_sequence('combos', 'id'), max(id)) FROM combos",
+		"SELECT setval(pg_get_serial_sequence('texts', 'id'), max(id)) FROM texts")
+}
+
 func TestMigrationFiles(t *testing.T) {
 	files, err := fs.Glob(migrationFiles, "migrations/*.sql")
 	if err != nil {
@@ -121,11 +159,9 @@ func TestMigrateOlderSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := sampleAlerts(40)
-	if err := old.PutAlerts(ctx, all[:30]); err != nil {
-		t.Fatalf("PutAlerts with schema version 1: %v", err)
-	}
 	old.Close()
+	all := sampleAlerts(40)
+	putV1(t, dsn, all[:30])
 	if v := schemaVersion(t, dsn); v != 1 {
 		t.Fatalf("schema version %d after opening at version 1", v)
 	}

@@ -31,7 +31,7 @@ ON CONFLICT(id) DO UPDATE SET
 	zone = iif(excluded.last_ns >= last_ns, excluded.zone, zone),
 	category = iif(excluded.last_ns >= last_ns, excluded.category, category),
 	protocol = iif(excluded.last_ns >= last_ns, excluded.protocol, protocol),
-	severity = iif(excluded.last_ns >= last_ns, excluded.severity, severity),
+	severity = iif(severity_set, severity, iif(excluded.last_ns >= last_ns, excluded.severity, severity)),
 	engine = iif(excluded.last_ns >= last_ns, excluded.engine, engine),
 	srct = iif(excluded.last_ns >= last_ns, excluded.srct, srct),
 	dstt = iif(excluded.last_ns >= last_ns, excluded.dstt, dstt)
@@ -427,9 +427,10 @@ func uniq(ids ...int64) []int64 {
 // loadAlert reads an alert in a write transaction.
 func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	var doc []byte
-	var status int
+	var status, severity int
 	var first, last, count int64
-	err := w.QueryRowContext(w.ctx, "SELECT d.doc, a.status, a.first_ns, a.last_ns, a.count FROM alerts a JOIN alert_docs d ON d.rid = a.rid WHERE a.id = ?", id).Scan(&doc, &status, &first, &last, &count)
+	err := w.QueryRowContext(w.ctx, "SELECT d.doc, a.status, a.severity, a.first_ns, a.last_ns, a.count FROM alerts a JOIN alert_docs d ON d.rid = a.rid WHERE a.id = ?", id).
+		Scan(&doc, &status, &severity, &first, &last, &count)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
 	}
@@ -440,7 +441,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	if err := json.Unmarshal(doc, a); err != nil {
 		return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
 	}
-	a.ID, a.Status, a.Count = id, alert.Status(status), uint64(count)
+	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
 	a.FirstDetection, a.LastDetection = ts(first), ts(last)
 	return a, nil
 }
@@ -543,24 +544,9 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 	if err := d.reading(); err != nil {
 		return 0, err
 	}
-	f, err := d.resolve(ctx, q)
+	f, c, err := d.bulkCond(ctx, q)
 	if err != nil || f.none {
 		return 0, err
-	}
-	cube, err := d.cube(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var c cond
-	f.conds(&c, cube, true, true)
-	if len(f.devs) > 0 {
-		hours, err := d.span(ctx, f, 0, 0)
-		if err != nil {
-			return 0, err
-		}
-		hj, dj := jsonIDs(hours), jsonIDs(f.devs)
-		c.add("a.rid IN (SELECT rid FROM alerts a WHERE "+jsonIn(hourOf)+" AND "+jsonIn("a.src")+
-			" UNION SELECT rid FROM alerts a WHERE "+jsonIn(hourOf)+" AND "+jsonIn("a.dst")+")", hj, dj, hj, dj)
 	}
 	c.in("a.status", enums(store.Sources(status)))
 	var n int64
@@ -572,38 +558,8 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 			return fmt.Errorf("sqlite: bulk status history: %w", err)
 		}
 		// Each combination moves to the same one with the new status.
-		rows, err := w.QueryContext(ctx, "SELECT cid, sensor, site, zone, type, category, protocol, severity, status, engine FROM alert_counts")
-		if err != nil {
-			return fmt.Errorf("sqlite: alert counts: %w", err)
-		}
-		moves := map[int64]combo{}
-		for rows.Next() {
-			var cid int64
-			var k combo
-			if err := rows.Scan(&cid, &k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &k[6], &k[7], &k[8]); err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: alert counts: %w", err)
-			}
-			if k[7] != int64(status) {
-				k[7] = int64(status)
-				moves[cid] = k
-			}
-		}
-		rows.Close()
-		if _, err := w.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS cid_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)"); err != nil {
-			return fmt.Errorf("sqlite: bulk status: %w", err)
-		}
-		if _, err := w.ExecContext(ctx, "DELETE FROM temp.cid_moves"); err != nil {
-			return fmt.Errorf("sqlite: bulk status: %w", err)
-		}
-		for old, k := range moves {
-			cid, err := w.cid(k)
-			if err != nil {
-				return err
-			}
-			if _, err := w.ExecContext(ctx, "INSERT INTO temp.cid_moves VALUES (?, ?)", old, cid); err != nil {
-				return fmt.Errorf("sqlite: bulk status: %w", err)
-			}
+		if err := w.moveCombos(comboStatus, int64(status)); err != nil {
+			return err
 		}
 		res, err := w.ExecContext(ctx, `UPDATE alerts SET status = ?, updated_ns = ?,
 			cid = coalesce((SELECT new FROM temp.cid_moves WHERE old = alerts.cid), cid)
@@ -784,7 +740,8 @@ func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, erro
 	if err := d.exists(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT time_ns, actor, action, from_status, to_status, reason FROM history WHERE alert_id = ? ORDER BY id", id)
+	rows, err := d.r.QueryContext(ctx, `SELECT time_ns, actor, action, from_status, to_status, from_severity, to_severity, reason
+		FROM history WHERE alert_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: history of %s: %w", id, err)
 	}
@@ -793,11 +750,12 @@ func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, erro
 	for rows.Next() {
 		h := store.StatusChange{AlertID: id}
 		var t int64
-		var from, to int
-		if err := rows.Scan(&t, &h.Actor, &h.Action, &from, &to, &h.Reason); err != nil {
+		var from, to, fromSev, toSev int
+		if err := rows.Scan(&t, &h.Actor, &h.Action, &from, &to, &fromSev, &toSev, &h.Reason); err != nil {
 			return nil, fmt.Errorf("sqlite: history of %s: %w", id, err)
 		}
 		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		h.FromSeverity, h.ToSeverity = alert.Severity(fromSev), alert.Severity(toSev)
 		out = append(out, h)
 	}
 	return out, rows.Err()

@@ -39,6 +39,12 @@ type Store struct {
 	users      map[string]store.User
 	audit      []store.AuditEntry
 	nextID     int64
+
+	severitySet map[string]bool // alerts whose severity a person set
+	recs        map[string]store.RecommendationStatus
+	recHistory  []store.RecommendationStatus
+	sessions    map[string]store.Session
+	tokens      map[string]store.Token
 }
 
 type devKey struct {
@@ -54,7 +60,9 @@ func New(opts store.Options) *Store {
 		events: map[int64]store.Event{}, devices: map[devKey]inventory.Device{}, conns: map[string][]inventory.Connection{},
 		baselines: map[string]map[baseline.Entry]baseline.Record{}, exclusions: map[int64]store.Exclusion{},
 		sites: map[string]store.Site{}, zones: map[string]store.Zone{}, sensors: map[string]store.Sensor{},
-		overrides: map[string]store.DeviceOverride{}, users: map[string]store.User{}}
+		overrides: map[string]store.DeviceOverride{}, users: map[string]store.User{},
+		severitySet: map[string]bool{}, recs: map[string]store.RecommendationStatus{},
+		sessions: map[string]store.Session{}, tokens: map[string]store.Token{}}
 }
 
 func (s *Store) lock() error {
@@ -114,6 +122,9 @@ func (s *Store) PutAlerts(_ context.Context, alerts []*alert.Alert) error {
 			merged = old.Alert
 		}
 		merged.Status = old.Status
+		if s.severitySet[a.ID] {
+			merged.Severity = old.Severity
+		}
 		merged.Count = max(old.Count, a.Count)
 		merged.LastDetection = maxTime(old.LastDetection, a.LastDetection)
 		merged.FirstDetection = minTime(old.FirstDetection, a.FirstDetection)
