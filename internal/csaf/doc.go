@@ -52,6 +52,14 @@
 // PossiblyAffected. Versions outside the range, fixed versions and products
 // listed as fixed or not affected give no Match.
 //
+// A Catalog indexes its products by the order numbers, models and words a
+// device needs to match their names, so a device is compared only with the
+// few products it can match, even when its vendor is unknown; and it
+// remembers the device names it has prepared, as a plant has many devices
+// of few models. A Matcher also remembers the matches of every device it
+// has seen, for an inventory's identical devices; MatchFleet matches a
+// whole inventory on all CPUs. Both give the results of Catalog.Match.
+//
 // # Risk
 //
 // Risk turns a device's matches into a score from 0 to 10 from the CVSS

@@ -2,9 +2,11 @@ package csaf
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // A Device is what the inventory knows about one asset, as its protocols
@@ -86,17 +88,54 @@ type Catalog struct {
 	// Advisories are sorted by tracking ID.
 	Advisories []*Advisory
 
-	byID     map[string]*Advisory
-	advs     []catAdvisory
-	byVendor map[string][]int32 // vendor key → indexes into advs
+	byID    map[string]*Advisory
+	advs    []catAdvisory
+	vendors []vendorAdvisories // by vendor key, sorted
+	index   productIndex
+	scratch sync.Pool // *scratch
+
+	// names remembers prepared device names: an inventory has many
+	// devices of few models.
+	namesMu sync.Mutex
+	names   map[nameKey]*preparedName
+}
+
+// vendorAdvisories lists the advisories that name one vendor.
+type vendorAdvisories struct {
+	keys []string // the one vendor key, as vendorsMatch takes it
+	advs []int32  // indexes into Catalog.advs
 }
 
 // catAdvisory is one advisory's matching data.
 type catAdvisory struct {
 	adv     *Advisory
 	entries []entry
-	index   map[string]int32 // product ID → entries index
+	first   int32 // catalog-wide number of entries[0] (see productIndex)
+	vulns   []vulnRefs
+	rems    [][]remRef // by entry: the remediations that name its product
 	vendors []string
+}
+
+// A remRef is one remediation of an advisory: the index of its
+// vulnerability, its index there, and the number of its category and
+// details text (remediations with the same number say the same).
+type remRef struct {
+	vuln, rem, text int32
+}
+
+// vulnRefs are the product status lists of one vulnerability, resolved to
+// entries: the affected products (known, first, last affected) and those
+// that rule the vulnerability out (fixed, first fixed, known not
+// affected), each in document order.
+type vulnRefs struct {
+	affected, excluding []productRef
+}
+
+// A productRef is a product ID of a status list and its entry, -1 when the
+// product tree does not define it.
+type productRef struct {
+	id    string
+	entry int32
 }
 
 // An entry is one product of an advisory prepared for matching.
@@ -116,16 +155,24 @@ type entry struct {
 // NewCatalog indexes advisories for matching. Advisories with the same
 // tracking ID are reduced to the newest.
 func NewCatalog(advs ...*Advisory) *Catalog {
-	c := &Catalog{byID: map[string]*Advisory{}, byVendor: map[string][]int32{}}
+	c := &Catalog{byID: map[string]*Advisory{}}
 	c.Advisories = dedupe(advs)
+	byVendor := map[string][]int32{}
+	first := int32(0)
 	for i, a := range c.Advisories {
 		c.byID[a.ID] = a
 		ca := prepare(a)
+		ca.first = first
+		first += int32(len(ca.entries))
 		c.advs = append(c.advs, ca)
 		for _, k := range ca.vendors {
-			c.byVendor[k] = append(c.byVendor[k], int32(i))
+			byVendor[k] = append(byVendor[k], int32(i))
 		}
 	}
+	for _, k := range slices.Sorted(maps.Keys(byVendor)) {
+		c.vendors = append(c.vendors, vendorAdvisories{keys: []string{k}, advs: byVendor[k]})
+	}
+	c.index = buildIndex(c.advs)
 	return c
 }
 
@@ -144,7 +191,8 @@ func prepare(a *Advisory) catAdvisory {
 			a.products[p.ID] = p
 		}
 	}
-	ca := catAdvisory{adv: a, index: make(map[string]int32, len(a.Products))}
+	ca := catAdvisory{adv: a}
+	index := make(map[string]int32, len(a.Products))
 	fixedIn := fixedVersions(a)
 	for _, p := range a.Products {
 		e := entry{prod: p}
@@ -186,12 +234,47 @@ func prepare(a *Advisory) catAdvisory {
 		} else if ok {
 			e.fixed = f.text
 		}
-		ca.index[p.ID] = int32(len(ca.entries))
+		index[p.ID] = int32(len(ca.entries))
 		ca.entries = append(ca.entries, e)
 		ca.vendors = append(ca.vendors, e.vendors...)
 	}
 	slices.Sort(ca.vendors)
 	ca.vendors = slices.Compact(ca.vendors)
+	refs := func(lists ...[]string) []productRef {
+		var out []productRef
+		for _, list := range lists {
+			for _, id := range list {
+				i, ok := index[id]
+				if !ok {
+					i = -1
+				}
+				out = append(out, productRef{id, i})
+			}
+		}
+		return out
+	}
+	ca.rems = make([][]remRef, len(ca.entries))
+	texts := map[string]int32{}
+	for vi, v := range a.Vulnerabilities {
+		ca.vulns = append(ca.vulns, vulnRefs{
+			affected:  refs(v.KnownAffected, v.FirstAffected, v.LastAffected),
+			excluding: refs(v.Fixed, v.FirstFixed, v.KnownNotAffected),
+		})
+		for ri, r := range v.Remediations {
+			k := r.Category + "\x00" + r.Details
+			t, ok := texts[k]
+			if !ok {
+				t = int32(len(texts))
+				texts[k] = t
+			}
+			rr := remRef{int32(vi), int32(ri), t}
+			for _, id := range r.ProductIDs {
+				if i, ok := index[id]; ok && (len(ca.rems[i]) == 0 || ca.rems[i][len(ca.rems[i])-1] != rr) {
+					ca.rems[i] = append(ca.rems[i], rr)
+				}
+			}
+		}
+	}
 	return ca
 }
 
@@ -291,18 +374,27 @@ type devInfo struct {
 // firmware written "01.07.13(10)".
 var (
 	fwIndexRe   = regexp.MustCompile(`(?i)\bfw\s?\d`)
-	fwIndexOfRe = regexp.MustCompile(`\((\d{1,3})\)\s*$`)
+	fwIndexOfRe = mustQuick(`\((\d{1,3})\)\s*$`)
 )
 
 var devSplitRe = regexp.MustCompile(`^([a-z]{2,})(\d{2,}[a-z]?)$`)
 
-func prepareDevice(d Device) *devInfo {
-	di := &devInfo{fwText: strings.TrimSpace(d.Firmware), vendorText: strings.TrimSpace(d.Vendor)}
-	if d.Vendor != "" {
-		di.vendors = vendorKeys(d.Vendor)
-	}
+// setFirmware reads the device's firmware version.
+func (di *devInfo) setFirmware(fw string) {
+	di.fwText = strings.TrimSpace(fw)
+	di.fw, di.fwOK = version{}, false
 	if di.fwText != "" {
 		di.fw, di.fwOK = parseVersion(di.fwText)
+	}
+}
+
+// prepareDeviceName prepares what names a device (vendor, model, product
+// and product code), leaving the firmware unset. The result is only read
+// by matching, so devices that differ only in firmware can share it.
+func prepareDeviceName(d Device) *devInfo {
+	di := &devInfo{vendorText: strings.TrimSpace(d.Vendor)}
+	if d.Vendor != "" {
+		di.vendors = vendorKeys(d.Vendor)
 	}
 	code := strings.TrimSpace(d.ProductCode)
 	if isDigits(code) && !articleRe.MatchString(code) {
@@ -413,7 +505,7 @@ type nameMatch struct {
 //     number is fine: "Metasys" names the line an NAE55 belongs to).
 //  5. A version inside the name ("WinCC V7.4") must agree with the name
 //     or the firmware of the device.
-func matchName(n *nameInfo, d *devInfo) nameMatch {
+func matchName(n *nameInfo, d *devInfo, explain bool) nameMatch {
 	for _, id := range n.ids {
 		if slices.Contains(d.ids, id) {
 			return nameMatch{lvl: lvlHigh, byID: id}
@@ -517,7 +609,9 @@ func matchName(n *nameInfo, d *devInfo) nameMatch {
 		m.lvl = lvlHigh
 		if len(unmatchedWords) > 0 && (!strong || qualifier) {
 			m.lvl = lvlMedium
-			m.reasons = append(m.reasons, fmt.Sprintf("the advisory's product name has %s, which the device does not report", quoteList(unmatchedWords)))
+			if explain {
+				m.reasons = append(m.reasons, fmt.Sprintf("the advisory's product name has %s, which the device does not report", quoteList(unmatchedWords)))
+			}
 		}
 	default:
 		if len(unmatchedWords) > 0 {
@@ -532,17 +626,23 @@ func matchName(n *nameInfo, d *devInfo) nameMatch {
 		}
 		if len(extra) > 0 {
 			m.lvl = lvlMedium
-			m.reasons = append(m.reasons, fmt.Sprintf("the device's name also has %s, which the advisory's does not", quoteList(extra)))
+			if explain {
+				m.reasons = append(m.reasons, fmt.Sprintf("the device's name also has %s, which the advisory's does not", quoteList(extra)))
+			}
 		}
 	}
 	if verMissing && m.lvl == lvlHigh {
 		m.lvl = lvlMedium
-		m.reasons = append(m.reasons, "the advisory names a product version the device does not report")
+		if explain {
+			m.reasons = append(m.reasons, "the advisory names a product version the device does not report")
+		}
 	}
-	slices.Sort(usedDerived)
-	for _, i := range slices.Compact(usedDerived) {
-		dn := d.derived[i]
-		m.reasons = append(m.reasons, fmt.Sprintf("%s is %s (%s)", dn.from, titleWords(dn.name), dn.why))
+	if explain {
+		slices.Sort(usedDerived)
+		for _, i := range slices.Compact(usedDerived) {
+			dn := d.derived[i]
+			m.reasons = append(m.reasons, fmt.Sprintf("%s is %s (%s)", dn.from, titleWords(dn.name), dn.why))
+		}
 	}
 	return m
 }
@@ -644,8 +744,9 @@ type result struct {
 	reasons []string
 }
 
-// evaluate compares a device with one advisory product.
-func evaluate(e *entry, d *devInfo) result {
+// evaluate compares a device with one advisory product. The reasons are
+// written only when explain is true; the rest of the result is the same.
+func evaluate(e *entry, d *devInfo, explain bool) result {
 	var r result
 	vendorKnown := len(d.vendors) > 0
 	related := false
@@ -659,16 +760,23 @@ func evaluate(e *entry, d *devInfo) result {
 			return r
 		}
 	}
-	nm := matchName(&e.name, d)
+	nm := matchName(&e.name, d, explain)
 	if nm.lvl == lvlNone {
 		return r
 	}
 	switch {
 	case !vendorKnown:
-		r.reasons = append(r.reasons, "vendor unknown")
+		if explain {
+			r.reasons = append(r.reasons, "vendor unknown")
+		}
 	case related:
-		r.reasons = append(r.reasons, fmt.Sprintf("vendor %q is related to the advisory's %q (%s)", d.vendorText, e.prod.Vendor, relatedWhy))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("vendor %q is related to the advisory's %q (%s)", d.vendorText, e.prod.Vendor, relatedWhy))
+		}
 	default:
+		if !explain {
+			break
+		}
 		if name, ok := vendorDisplay(vendorKey); ok {
 			r.reasons = append(r.reasons, fmt.Sprintf("vendor %q is %s, as is the advisory's %q", d.vendorText, name, e.prod.Vendor))
 		} else {
@@ -680,12 +788,18 @@ func evaluate(e *entry, d *devInfo) result {
 	switch {
 	case nm.byID != "":
 		conf = 0.95
-		r.reasons = append(r.reasons, fmt.Sprintf("order number %s is listed for %q", nm.byID, e.display))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("order number %s is listed for %q", nm.byID, e.display))
+		}
 	case nm.lvl == lvlHigh:
-		r.reasons = append(r.reasons, fmt.Sprintf("product %q matches %q", d.label, e.display))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("product %q matches %q", d.label, e.display))
+		}
 	default:
 		conf = 0.6
-		r.reasons = append(r.reasons, fmt.Sprintf("product %q partly matches %q", d.label, e.display))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("product %q partly matches %q", d.label, e.display))
+		}
 	}
 	r.reasons = append(r.reasons, nm.reasons...)
 
@@ -693,41 +807,55 @@ func evaluate(e *entry, d *devInfo) result {
 	switch {
 	case !d.fwOK && d.fwText == "":
 		r.vv = rangeUnknown
-		r.reasons = append(r.reasons, fmt.Sprintf("firmware unknown; affected versions: %s", e.rangeDesc()))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("firmware unknown; affected versions: %s", e.rangeDesc()))
+		}
 		conf *= 0.65
 	case !d.fwOK:
 		r.vv = rangeUnknown
-		r.reasons = append(r.reasons, fmt.Sprintf("firmware %q is not a version this can compare; affected versions: %s", d.fwText, e.rangeDesc()))
+		if explain {
+			r.reasons = append(r.reasons, fmt.Sprintf("firmware %q is not a version this can compare; affected versions: %s", d.fwText, e.rangeDesc()))
+		}
 		conf *= 0.65
 	case e.fixed != "" && e.rng.all && len(e.fixedVer.parts) > 0:
 		if compareVersions(d.fw, e.fixedVer) >= 0 {
 			r.vv = rangeOut
 		} else {
 			r.vv = rangeIn
-			r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is older than %s, the fixed version the vendor fix names", d.fwText, e.fixed))
+			if explain {
+				r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is older than %s, the fixed version the vendor fix names", d.fwText, e.fixed))
+			}
 		}
 	default:
 		fw := d.fw
 		if e.fwIndex || e.rng.majorsOnly() {
 			if m := fwIndexOfRe.FindStringSubmatch(d.fwText); m != nil {
 				fw, _ = parseVersion(m[1])
-				r.reasons = append(r.reasons, fmt.Sprintf("firmware %s has firmware index FW%s", d.fwText, m[1]))
+				if explain {
+					r.reasons = append(r.reasons, fmt.Sprintf("firmware %s has firmware index FW%s", d.fwText, m[1]))
+				}
 			}
 		}
 		r.vv = e.rng.contains(fw)
 		switch r.vv {
 		case rangeIn:
 			if e.noRange {
-				r.reasons = append(r.reasons, "the advisory gives no version range for the product: every version is affected")
+				if explain {
+					r.reasons = append(r.reasons, "the advisory gives no version range for the product: every version is affected")
+				}
 				conf *= 0.9
 			} else {
-				r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is within the affected versions %s", d.fwText, e.rangeDesc()))
+				if explain {
+					r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is within the affected versions %s", d.fwText, e.rangeDesc()))
+				}
 				if e.rng.all {
 					conf *= 0.95
 				}
 			}
 		case rangeUnknown:
-			r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is outside the readable part of %q; the rest cannot be compared", d.fwText, e.rngText))
+			if explain {
+				r.reasons = append(r.reasons, fmt.Sprintf("firmware %s is outside the readable part of %q; the rest cannot be compared", d.fwText, e.rngText))
+			}
 			conf *= 0.6
 		}
 	}
@@ -768,47 +896,31 @@ func (e *entry) rangeDesc() string {
 // affected versions. A vulnerability whose fixed or not-affected products
 // include the device at the same or better product match is left out.
 func (c *Catalog) Match(d Device) []Match {
-	di := prepareDevice(d)
-	var cand []int32
-	switch {
-	case len(di.vendors) == 0:
-		cand = make([]int32, len(c.advs))
-		for i := range cand {
-			cand[i] = int32(i)
-		}
-	default:
-		for k, idx := range c.byVendor {
-			_, ok := vendorsMatch(di.vendors, []string{k})
-			if !ok {
-				_, ok = vendorsRelated(di.vendors, []string{k})
-			}
-			if ok {
-				cand = append(cand, idx...)
-			}
-		}
-		slices.Sort(cand)
-		cand = slices.Compact(cand)
-	}
+	s := c.getScratch()
+	defer c.scratch.Put(s)
+	pn := c.prepareName(d, s)
+	di := *pn.di // shares the name's slices, which matching only reads
+	di.setFirmware(d.Firmware)
+	return c.match(&di, pn.cands, s)
+}
+
+// match compares a prepared device with the candidate entries found for
+// it (see candidates).
+func (c *Catalog) match(di *devInfo, cands []int32, s *scratch) []Match {
 	var out []Match
-	var results []result
-	var done []bool
-	for _, ai := range cand {
+	for len(cands) > 0 {
+		ai := c.index.entryAdv[cands[0]]
 		ca := &c.advs[ai]
-		results = slices.Grow(results[:0], len(ca.entries))[:len(ca.entries)]
-		done = slices.Grow(done[:0], len(ca.entries))[:len(ca.entries)]
-		clear(done)
-		eval := func(id string) *result {
-			i, ok := ca.index[id]
-			if !ok {
-				return nil
-			}
-			if !done[i] {
-				results[i] = evaluate(&ca.entries[i], di)
-				done[i] = true
-			}
-			return &results[i]
+		n := 1
+		for n < len(cands) && c.index.entryAdv[cands[n]] == ai {
+			n++
 		}
-		if m, ok := matchAdvisory(ca, eval); ok {
+		x := s.advEval(ca, di)
+		for _, g := range cands[:n] {
+			x.state[g-ca.first] = entryCandidate
+		}
+		cands = cands[n:]
+		if m, ok := matchAdvisory(x); ok {
 			out = append(out, m)
 		}
 	}
@@ -827,42 +939,72 @@ func (c *Catalog) Match(d Device) []Match {
 	return out
 }
 
+// States of an entry while one advisory is matched.
+const (
+	entryOther     uint8 = iota // the device cannot match the product name
+	entryCandidate              // not evaluated yet
+	entryDone                   // evaluated; see advEval.results
+)
+
+// advEval evaluates the entries of one advisory for one device, each at
+// most once, and only those the index found as candidates.
+type advEval struct {
+	ca      *catAdvisory
+	d       *devInfo
+	state   []uint8
+	results []result
+}
+
+// result returns the evaluation of entry i, or nil when the entry is
+// unknown or the device cannot match its product name.
+func (x *advEval) result(i int32) *result {
+	if i < 0 {
+		return nil
+	}
+	switch x.state[i] {
+	case entryOther:
+		return nil
+	case entryCandidate:
+		x.results[i] = evaluate(&x.ca.entries[i], x.d, false)
+		x.state[i] = entryDone
+	}
+	return &x.results[i]
+}
+
 // matchAdvisory combines the product results of one advisory into a Match.
-func matchAdvisory(ca *catAdvisory, eval func(string) *result) (Match, bool) {
+func matchAdvisory(x *advEval) (Match, bool) {
 	type vres struct {
-		v    *Vulnerability
+		vi   int
 		best *result
-		id   string
+		ref  productRef
 	}
 	var vr []vres
-	for _, v := range ca.adv.Vulnerabilities {
+	ca := x.ca
+	for vi := range ca.vulns {
+		refs := &ca.vulns[vi]
 		var best *result
-		var bestID string
-		for _, list := range [][]string{v.KnownAffected, v.FirstAffected, v.LastAffected} {
-			for _, id := range list {
-				r := eval(id)
-				if r == nil || !r.ok {
-					continue
-				}
-				if best == nil || better(r, best) {
-					best, bestID = r, id
-				}
+		var bestRef productRef
+		for _, p := range refs.affected {
+			r := x.result(p.entry)
+			if r == nil || !r.ok {
+				continue
+			}
+			if best == nil || better(r, best) {
+				best, bestRef = r, p
 			}
 		}
 		if best == nil {
 			continue
 		}
 		excluded := false
-		for _, list := range [][]string{v.Fixed, v.FirstFixed, v.KnownNotAffected} {
-			for _, id := range list {
-				r := eval(id)
-				if r != nil && r.lvl >= best.lvl && r.lvl != lvlNone && r.vv == rangeIn {
-					excluded = true
-				}
+		for _, p := range refs.excluding {
+			r := x.result(p.entry)
+			if r != nil && r.lvl >= best.lvl && r.lvl != lvlNone && r.vv == rangeIn {
+				excluded = true
 			}
 		}
 		if !excluded {
-			vr = append(vr, vres{v, best, bestID})
+			vr = append(vr, vres{vi, best, bestRef})
 		}
 	}
 	if len(vr) == 0 {
@@ -875,32 +1017,52 @@ func matchAdvisory(ca *catAdvisory, eval func(string) *result) (Match, bool) {
 		}
 	}
 	best := vr[top].best
+	e := &ca.entries[vr[top].ref.entry]
 	m := Match{
 		Advisory:   ca.adv,
-		Product:    ca.adv.products[vr[top].id],
+		Product:    ca.adv.products[vr[top].ref.id],
 		Verdict:    best.verdict,
 		Confidence: best.conf,
-		Reasons:    slices.Clone(best.reasons),
+		Reasons:    evaluate(e, x.d, true).reasons,
+		FixedIn:    e.fixed,
 	}
-	for _, x := range vr {
-		if x.best.verdict == best.verdict {
-			m.Vulnerabilities = append(m.Vulnerabilities, x.v)
-			if x.v.CVE != "" {
-				m.CVEs = append(m.CVEs, x.v.CVE)
+	// The vulnerabilities of the best verdict, and the remediations for
+	// the product among theirs, without repeats; both are in document
+	// order.
+	n := 0
+	for _, r := range vr {
+		if r.best.verdict == best.verdict {
+			n++
+		}
+	}
+	m.Vulnerabilities = make([]*Vulnerability, 0, n)
+	var texts []int32
+	var picked []remRef
+	rems := ca.rems[vr[top].ref.entry]
+	for _, r := range vr {
+		if r.best.verdict != best.verdict {
+			continue
+		}
+		v := ca.adv.Vulnerabilities[r.vi]
+		m.Vulnerabilities = append(m.Vulnerabilities, v)
+		if v.CVE != "" {
+			m.CVEs = append(m.CVEs, v.CVE)
+		}
+		for len(rems) > 0 && int(rems[0].vuln) < r.vi {
+			rems = rems[1:]
+		}
+		for ; len(rems) > 0 && int(rems[0].vuln) == r.vi; rems = rems[1:] {
+			if !slices.Contains(texts, rems[0].text) {
+				texts = append(texts, rems[0].text)
+				picked = append(picked, rems[0])
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, v := range m.Vulnerabilities {
-		for _, r := range v.Remediations {
-			if slices.Contains(r.ProductIDs, vr[top].id) && !seen[r.Category+"\x00"+r.Details] {
-				seen[r.Category+"\x00"+r.Details] = true
-				m.Remediations = append(m.Remediations, r)
-			}
+	if len(picked) > 0 {
+		m.Remediations = make([]Remediation, len(picked))
+		for i, p := range picked {
+			m.Remediations[i] = ca.adv.Vulnerabilities[p.vuln].Remediations[p.rem]
 		}
-	}
-	if e := &ca.entries[ca.index[vr[top].id]]; e.fixed != "" {
-		m.FixedIn = e.fixed
 	}
 	return m, true
 }

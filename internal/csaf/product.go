@@ -109,20 +109,20 @@ var exclusiveWords = []map[string]bool{
 var (
 	// mlfbRe finds Siemens order numbers (MLFB): 6ES7 315-2EH14-0AB0,
 	// 6GK5208-0BA10-2AA3, 6GT2002-0JD00, 6AG1 315-2EH14-7AB0.
-	mlfbRe = regexp.MustCompile(`\b6[a-z]{2}\d\s?\d{3}-?[0-9a-z]{5}(?:-?[0-9a-z]{4})?\b`)
+	mlfbRe = mustQuick(`\b6[a-z]{2}\d\s?\d{3}-?[0-9a-z]{5}(?:-?[0-9a-z]{4})?\b`)
 	// s7Re joins "S7 1500" and "S7-1500" into one token.
-	s7Re  = regexp.MustCompile(`\bs7[\s-]?(\d{3,4})\b`)
-	et2Re = regexp.MustCompile(`\bet\s+200`)
+	s7Re  = mustQuick(`\bs7[\s-]?(\d{3,4})\b`)
+	et2Re = mustQuick(`\bet\s+200`)
 	// articleRe is a bare seven-digit article number (Phoenix Contact).
 	articleRe = regexp.MustCompile(`^\d{7}$`)
 	// verTokRe is a version written inside a product name: V7.4, V14, v3.
 	verTokRe = regexp.MustCompile(`^v\d+(?:\.\d+)*$`)
 	// specRe is a Mitsubishi placeholder legend: "x=32,64,80," "y=T,R,".
-	specRe = regexp.MustCompile(`\b[xyzXYZ]=\S*`)
+	specRe = mustQuick(`\b[xyzXYZ]=\S*`)
 	// containingRe is a component remark: "containing the CmpUserMgr".
-	containingRe = regexp.MustCompile(`\bcontaining\s+(?:the\s+)?\S+`)
+	containingRe = mustQuick(`\bcontaining\s+(?:the\s+)?\S+`)
 	// cpuSuffixRe glues "CPU" to the model before it: "R00/01/02 CPU".
-	cpuSuffixRe = regexp.MustCompile(`(\d|\))\s+cpu\b`)
+	cpuSuffixRe = mustQuick(`(\d|\))\s+cpu\b`)
 	// seriesRe is a series named by its first model: "uc-8100".
 	seriesRe  = regexp.MustCompile(`^([a-z]+-?\d{2,})00$`)
 	acronymRe = regexp.MustCompile(`^[A-Z]{2,6}$`)

@@ -135,7 +135,7 @@ func TestMatchName(t *testing.T) {
 	for _, tt := range tests {
 		ni := analyzeName(tt.product, tt.ids)
 		d := prepareDevice(tt.dev)
-		if got := matchName(&ni, d); got.lvl != tt.want {
+		if got := matchName(&ni, d, true); got.lvl != tt.want {
 			t.Errorf("%s: %q vs %+v = %d (%v), want %d", tt.name, tt.product, tt.dev, got.lvl, got.reasons, tt.want)
 		}
 	}
