@@ -2,25 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/otwatch/otwatch/internal/console"
 	"github.com/otwatch/otwatch/internal/console/auth"
 	"github.com/otwatch/otwatch/internal/console/web"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/store"
 	_ "github.com/otwatch/otwatch/internal/store/all" // store backends
 	"github.com/otwatch/otwatch/internal/store/sqlite"
 )
 
-// consolePages makes the console's web pages; nil would serve the API
-// alone.
-var consolePages console.PagesFunc = web.Handler
+// consolePages makes the console's web pages, matching devices against
+// the advisories.
+func consolePages(advisories *csaf.Catalog) console.PagesFunc {
+	return web.Pages(web.Options{Advisories: advisories})
+}
 
 // consoleConfig is what serveConsole needs besides the store.
 type consoleConfig struct {
@@ -30,6 +35,7 @@ type consoleConfig struct {
 	certDir       string // where a generated certificate is kept; "" for next to the database
 	dsn           string // the database, for locating the certificate
 	adminPassword string // first admin's password; "" to generate one
+	advisories    *csaf.Catalog
 }
 
 func runConsole(args []string, stdout, stderr io.Writer) error {
@@ -52,11 +58,18 @@ It serves HTTPS by default, with a self-signed ECDSA P-256 certificate it
 generates and keeps next to the database (<db>.console-cert.pem and
 <db>.console-key.pem) unless --cert and --key name one; it prints the
 certificate's SHA-256 fingerprint so the browser's warning can be checked.
-It stops gracefully on SIGINT or SIGTERM.`,
+It stops gracefully on SIGINT or SIGTERM.
+
+With --advisories (or $OTWATCH_ADVISORIES), it matches the devices against
+vendor advisories in CSAF 2.0 (CISA publishes its ICS advisories so): their
+Vulnerabilities tab, the fleet's Vulnerabilities page, advisory
+recommendations and risk. Documents that cannot be read are reported and
+left out.`,
 		`  otwatch console --db /var/lib/otwatch/otwatch.db
   otwatch console --db otwatch.db --listen 0.0.0.0:8443 --cert console.pem --key console-key.pem
   otwatch console --db postgres://otwatch@db/otwatch --cert-dir /etc/otwatch
-  otwatch console --db otwatch.db --listen 127.0.0.1:8080 --tls=false`, stderr)
+  otwatch console --db otwatch.db --listen 127.0.0.1:8080 --tls=false
+  otwatch console --db otwatch.db --advisories /srv/csaf/cisa --advisories site-advisories.json`, stderr)
 	db := fs.String("db", "otwatch.db", "the store: a SQLite database `file`, or a postgres:// URL")
 	listen := fs.String("listen", "127.0.0.1:8443", "`address` to serve on")
 	useTLS := fs.Bool("tls", true, "serve HTTPS")
@@ -64,6 +77,8 @@ It stops gracefully on SIGINT or SIGTERM.`,
 	key := fs.String("key", "", "TLS private key `file` (PEM), with --cert")
 	certDir := fs.String("cert-dir", "", "`directory` for the generated certificate (default: next to the database; needed with PostgreSQL)")
 	adminPW := fs.String("admin-password", "", "password of the first admin, when the database has no user (default $OTWATCH_ADMIN_PASSWORD, else generated)")
+	var advisories pathList
+	fs.Var(&advisories, "advisories", "CSAF advisory `path`: a file or a directory (walked for *.json); repeat for several (default $OTWATCH_ADVISORIES, a list separated by "+string(os.PathListSeparator)+")")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -82,13 +97,15 @@ It stops gracefully on SIGINT or SIGTERM.`,
 			return fmt.Errorf("%w: admin password: %v", errUsage, err)
 		}
 	}
+	cat, paths := loadAdvisories(advisories, stderr)
+	fmt.Fprintln(stdout, advisoriesLine(cat, paths))
 	st, err := store.Open(ctx, *db, store.Options{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	return serveConsole(ctx, st, consoleConfig{listen: *listen, tls: *useTLS, cert: *cert, key: *key, certDir: *certDir,
-		dsn: *db, adminPassword: pw}, stdout, stderr)
+		dsn: *db, adminPassword: pw, advisories: cat}, stdout, stderr)
 }
 
 // serveConsole creates the first admin if needed, then serves the console
@@ -127,7 +144,7 @@ func serveConsole(ctx context.Context, st store.Store, cfg consoleConfig, stdout
 			}
 		}
 	}
-	h := console.New(st, console.Options{Auth: a, TLS: cfg.tls, Pages: consolePages, Version: version})
+	h := console.New(st, console.Options{Auth: a, TLS: cfg.tls, Pages: consolePages(cfg.advisories), Version: version, Advisories: cfg.advisories})
 	return console.Serve(ctx, h, opts)
 }
 
@@ -141,4 +158,61 @@ func certBase(dsn, dir string) (string, error) {
 		return "", fmt.Errorf("%w: with a database that is not a file, give --cert and --key, or --cert-dir for a generated certificate", errUsage)
 	}
 	return sqlite.Path(dsn)
+}
+
+// pathList is a flag given once per path.
+type pathList []string
+
+// String returns the paths, separated by commas.
+func (p *pathList) String() string { return strings.Join(*p, ",") }
+
+// Set adds a path.
+func (p *pathList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty path")
+	}
+	*p = append(*p, s)
+	return nil
+}
+
+// maxAdvisoryProblems bounds the problems loadAdvisories prints one by
+// one.
+const maxAdvisoryProblems = 20
+
+// loadAdvisories loads the CSAF advisories of paths, or of
+// $OTWATCH_ADVISORIES (a list separated by os.PathListSeparator) when
+// there are none; nil when neither names any. Documents that cannot be
+// read or are invalid are reported to w and left out. It returns the
+// paths read too.
+func loadAdvisories(paths []string, w io.Writer) (*csaf.Catalog, []string) {
+	if len(paths) == 0 {
+		for _, p := range filepath.SplitList(os.Getenv("OTWATCH_ADVISORIES")) {
+			if p != "" {
+				paths = append(paths, p)
+			}
+		}
+	}
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	cat, errs := csaf.Load(paths...)
+	for i, err := range errs {
+		if i == maxAdvisoryProblems {
+			fmt.Fprintf(w, "advisories: %d more problems (otwatch advisories import %s lists them)\n", len(errs)-i, strings.Join(paths, " "))
+			break
+		}
+		fmt.Fprintf(w, "advisories: %v\n", err)
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(w, "advisories: %d problems in %s; the %d valid advisories are used\n", len(errs), strings.Join(paths, ", "), cat.Len())
+	}
+	return cat, paths
+}
+
+// advisoriesLine says how many advisories were loaded from where.
+func advisoriesLine(cat *csaf.Catalog, paths []string) string {
+	if cat == nil {
+		return "vendor advisories: none (--advisories or $OTWATCH_ADVISORIES loads them)"
+	}
+	return fmt.Sprintf("vendor advisories: %d loaded from %s", cat.Len(), strings.Join(paths, ", "))
 }

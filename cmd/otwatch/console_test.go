@@ -169,3 +169,85 @@ func TestConsoleCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleCommandAdvisories serves the console with advisories from a
+// directory holding a valid and a broken document, then from
+// $OTWATCH_ADVISORIES: the valid one is loaded and the API matches with
+// it.
+func TestConsoleCommandAdvisories(t *testing.T) {
+	dir := t.TempDir()
+	advDir := filepath.Join(dir, "csaf")
+	writeAdvisory(t, filepath.Join(advDir, "good.json"), "TEST-GOOD", s7Name, "vers:all/<V3.2.16", nil)
+	writeAdvisory(t, filepath.Join(advDir, "broken.json"), "TEST-BROKEN", s7Name, "vers:all/<V3.2.16", func(s string) string {
+		return strings.Replace(s, `"title": "Test advisory for TEST-BROKEN",`, "", 1)
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  string
+	}{
+		{"flag", []string{"--advisories", advDir}, ""},
+		{"environment", nil, advDir + string(os.PathListSeparator) + filepath.Join(dir, "missing")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("OTWATCH_ADVISORIES", tc.env)
+			t.Setenv("OTWATCH_ADMIN_PASSWORD", "environment password")
+			db := filepath.Join(t.TempDir(), "otwatch.db")
+			url, out, stop := startConsole(t, append([]string{"--db", db, "--listen", "127.0.0.1:0", "--tls=false"}, tc.args...)...)
+			if !strings.Contains(out.String(), "vendor advisories: 1 loaded from "+advDir) {
+				t.Errorf("output:\n%s", out)
+			}
+			resp, err := http.Post(url+"api/v1/login", "application/json", strings.NewReader(`{"name":"admin","password":"environment password"}`))
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("login: %v %v", resp, err)
+			}
+			resp.Body.Close()
+			req, _ := http.NewRequest("GET", url+"api/v1/vulnerabilities", nil)
+			req.AddCookie(resp.Cookies()[0])
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var page struct {
+				Advisories int `json:"advisories_loaded"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil || page.Advisories != 1 {
+				t.Errorf("the API has %d advisories (%v), want 1", page.Advisories, err)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestLoadAdvisories checks what loading reports: the problems of the
+// documents left out, on the diagnostics.
+func TestLoadAdvisories(t *testing.T) {
+	dir := t.TempDir()
+	writeAdvisory(t, filepath.Join(dir, "good.json"), "TEST-GOOD", s7Name, "vers:all/<V3.2.16", nil)
+	writeAdvisory(t, filepath.Join(dir, "bad.json"), "TEST-BAD", s7Name, "vers:all/<V3.2.16", func(s string) string {
+		return strings.Replace(s, `"category": "csaf_security_advisory",`, `"category": 7,`, 1)
+	})
+	t.Setenv("OTWATCH_ADVISORIES", "")
+	var diag bytes.Buffer
+	cat, paths := loadAdvisories([]string{dir, filepath.Join(dir, "nowhere")}, &diag)
+	if cat.Len() != 1 || len(paths) != 2 {
+		t.Fatalf("%d advisories from %v", cat.Len(), paths)
+	}
+	d := diag.String()
+	if !strings.Contains(d, "bad.json") || !strings.Contains(d, "nowhere") || !strings.Contains(d, "2 problems") || !strings.Contains(d, "1 valid advisories are used") {
+		t.Errorf("diagnostics:\n%s", d)
+	}
+	if line := advisoriesLine(cat, paths); !strings.Contains(line, "1 loaded from "+dir) {
+		t.Errorf("line %q", line)
+	}
+	if cat, _ := loadAdvisories(nil, &diag); cat != nil {
+		t.Errorf("without paths: %d advisories", cat.Len())
+	}
+	if line := advisoriesLine(nil, nil); !strings.Contains(line, "--advisories") {
+		t.Errorf("line without advisories %q", line)
+	}
+}

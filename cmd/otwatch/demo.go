@@ -36,6 +36,7 @@ type demoFlags struct {
 	tls      bool
 	adminPW  string
 	serveFor time.Duration
+	advPaths pathList
 	start    time.Time // when the command started
 }
 
@@ -59,11 +60,17 @@ serves HTTPS with a self-signed certificate unless --tls=false, until
 interrupted (SIGINT or SIGTERM) or for --for; the temporary directory is
 removed when it stops.
 
+With --advisories (or $OTWATCH_ADVISORIES) the console matches the plant's
+devices against vendor advisories in CSAF 2.0, such as CISA's ICS
+advisories: the Rockwell and Siemens PLCs of the plant run firmware that
+several of them name.
+
 With --serve=false it analyses the capture without a database and prints
 the summary and the alerts instead. Needs nothing but this binary.`,
 		`  otwatch demo
   otwatch demo --listen 0.0.0.0:8443 --admin-password 'a long passphrase'
   otwatch demo --db demo.db --tls=false --listen 127.0.0.1:8080
+  otwatch demo --advisories ../shared/data/csaf
   otwatch demo --serve=false --duration 30m --keep plant.pcap`, stderr)
 	f := demoFlags{start: time.Now()}
 	fs.DurationVar(&f.dur, "duration", simulate.DefaultDuration, "simulated time span (at least 1m)")
@@ -76,6 +83,7 @@ the summary and the alerts instead. Needs nothing but this binary.`,
 	fs.BoolVar(&f.tls, "tls", true, "serve HTTPS with a self-signed certificate")
 	fs.StringVar(&f.adminPW, "admin-password", "", "password of the console user admin (default $OTWATCH_ADMIN_PASSWORD, else generated)")
 	fs.DurationVar(&f.serveFor, "for", 0, "stop serving after this `duration` (0: until interrupted)")
+	fs.Var(&f.advPaths, "advisories", "CSAF advisory `path` the console matches devices against: a file or a directory; repeat for several (default $OTWATCH_ADVISORIES)")
 	if err := parse(fs, args, stdout); err != nil {
 		return err
 	}
@@ -88,6 +96,8 @@ the summary and the alerts instead. Needs nothing but this binary.`,
 		return fmt.Errorf("%w: --for must not be negative", errUsage)
 	case f.jsonOut && f.serve:
 		return fmt.Errorf("%w: --json goes with --serve=false", errUsage)
+	case len(f.advPaths) > 0 && !f.serve:
+		return fmt.Errorf("%w: --advisories goes with serving the console (otwatch advisories match reads a capture)", errUsage)
 	}
 	if f.serve {
 		if f.adminPW == "" {

@@ -127,6 +127,7 @@ func serveDemo(ctx context.Context, f demoFlags, dir, path string, sim simulate.
 	if err := demoSetup(ctx, st, sim.Hosts); err != nil {
 		return err
 	}
+	cat, advPaths := loadAdvisories(f.advPaths, stderr)
 	m := sensor.NewMetrics()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	err = sensor.Run(ctx, sensor.Config{Name: demoSensor, Store: st, Logger: log, Metrics: m,
@@ -164,7 +165,7 @@ func serveDemo(ctx context.Context, f demoFlags, dir, path string, sim simulate.
 	}
 	opts := console.ServerOptions{Addr: f.listen, TLS: f.tls, Logger: log,
 		Ready: func(url, fingerprint string) {
-			fmt.Fprintf(stdout, "%s\notwatch console at %s\n%s", summary, url, login)
+			fmt.Fprintf(stdout, "%s\n%s\notwatch console at %s\n%s", summary, advisoriesLine(cat, advPaths), url, login)
 			if fingerprint != "" {
 				fmt.Fprintf(stdout, "certificate SHA-256 fingerprint: %s\n", fingerprint)
 			}
@@ -189,7 +190,7 @@ func serveDemo(ctx context.Context, f demoFlags, dir, path string, sim simulate.
 			fmt.Fprintf(stderr, "warning: serving the console without TLS on %s: passwords and session cookies cross the network in clear\n", f.listen)
 		}
 	}
-	h := console.New(st, console.Options{Auth: a, TLS: f.tls, Pages: consolePages, Version: version, Logger: log})
+	h := console.New(st, console.Options{Auth: a, TLS: f.tls, Pages: consolePages(cat), Version: version, Logger: log, Advisories: cat})
 	if err := console.Serve(sctx, h, opts); err != nil {
 		return err
 	}

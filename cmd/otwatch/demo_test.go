@@ -271,17 +271,21 @@ func TestDemoServes(t *testing.T) {
 }
 
 // TestDemoDatabase serves the demo in process over plain HTTP with a
-// named database and a given password, for a short time, and checks the
-// console, then that the database stays and is refused by a second demo.
+// named database, a given password and an advisory for the plant's Siemens
+// PLC, for a short time, and checks the console, then that the database
+// stays and is refused by a second demo.
 func TestDemoDatabase(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
+	adv := filepath.Join(t.TempDir(), "s7.json")
+	writeAdvisory(t, adv, "TEST-S7", s7Name, "vers:all/<V3.2.16", nil)
 	const password = "a demo passphrase"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, stderr := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- demoMain(ctx, []string{"--duration", "2m", "--tls=false", "--listen", "127.0.0.1:0", "--db", db, "--admin-password", password, "--for", "2m"}, stdout, stderr)
+		done <- demoMain(ctx, []string{"--duration", "2m", "--tls=false", "--listen", "127.0.0.1:0", "--db", db, "--admin-password", password, "--for", "2m",
+			"--advisories", adv}, stdout, stderr)
 	}()
 	var out demoOutput
 	deadline := time.Now().Add(demoReadyWithin)
@@ -303,6 +307,22 @@ func TestDemoDatabase(t *testing.T) {
 	}
 	c := login(t, &http.Client{Timeout: 10 * time.Second}, out.url, "admin", password)
 	checkDemoConsole(t, c, out)
+	if !strings.Contains(stdout.String(), "vendor advisories: 1 loaded from "+adv) {
+		t.Errorf("the banner does not say the advisory was loaded:\n%s", stdout)
+	}
+	var cves struct {
+		CVEs []struct {
+			CVE      string
+			Affected []struct{ Address string }
+		}
+	}
+	if code, _ := c.get("api/v1/vulnerabilities?by=cve", &cves); code != http.StatusOK || len(cves.CVEs) != 1 || cves.CVEs[0].CVE != "CVE-2018-4843" ||
+		len(cves.CVEs[0].Affected) != 1 || cves.CVEs[0].Affected[0].Address != "10.10.2.11" {
+		t.Errorf("vulnerabilities: %d %+v, want CVE-2018-4843 affecting the Siemens PLC 10.10.2.11", code, cves)
+	}
+	if code, ctype := c.get("vulnerabilities", nil); code != http.StatusOK || !strings.HasPrefix(ctype, "text/html") {
+		t.Errorf("vulnerabilities page: status %d, %s", code, ctype)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo after cancel: %v\n%s", err, stderr)
@@ -433,6 +453,7 @@ func TestDemoErrors(t *testing.T) {
 		{"short duration", []string{"--duration", "30s"}, 2, "--duration"},
 		{"negative for", []string{"--for", "-1s"}, 2, "--for"},
 		{"json while serving", []string{"--json"}, 2, "--serve=false"},
+		{"advisories without serving", []string{"--serve=false", "--advisories", "csaf"}, 2, "--advisories"},
 		{"weak password", []string{"--admin-password", "short"}, 2, "admin password"},
 		{"argument", []string{"extra"}, 2, "unexpected argument"},
 		{"existing database", []string{"--db", existing}, 2, "exists"},

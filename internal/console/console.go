@@ -7,6 +7,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/console/api"
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
@@ -32,6 +33,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the otwatch version the API document states.
 	Version string
+	// Advisories are the vendor advisories the API matches devices
+	// against (their vulnerabilities, recommendations and risk); nil for
+	// none. The pages get theirs from Pages.
+	Advisories *csaf.Catalog
 }
 
 // New returns the console handler over st: the API under /api/v1 and the
@@ -45,7 +50,7 @@ func New(st store.Store, opts Options) http.Handler {
 		a = auth.New(st, auth.Options{Secure: opts.TLS, Logger: opts.Logger})
 	}
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix+"/", api.New(st, a, api.Options{Logger: opts.Logger, Version: opts.Version}))
+	mux.Handle(api.Prefix+"/", api.New(st, a, api.Options{Logger: opts.Logger, Version: opts.Version, Advisories: opts.Advisories}))
 	if opts.Pages != nil {
 		mux.Handle("/", opts.Pages(st, a))
 	} else {

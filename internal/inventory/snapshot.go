@@ -82,6 +82,22 @@ type Device struct {
 	ov      Override
 }
 
+// Key returns the identity of a device that outlives one inventory, where
+// its DeviceID is only its position: its MAC address, else its routed
+// address, else its first IP address ("device:<id>" for a device known by
+// none, which a snapshot does not hold).
+func (d *Device) Key() string {
+	switch {
+	case d.MAC != "":
+		return d.MAC
+	case d.Address != "":
+		return d.Address
+	case len(d.IPs) > 0:
+		return d.IPs[0]
+	}
+	return fmt.Sprintf("device:%d", d.ID)
+}
+
 // Connection is the traffic from one device to another's server port, or,
 // with Relation set, a link that is not traffic of its own.
 type Connection struct {

@@ -52,4 +52,8 @@
 // access, IT connections, device type and Purdue level), raised by what
 // the sensor saw; see DeviceRisk for the formula. RankDevices assesses
 // every device of a snapshot and sorts them by that score.
+//
+// An Index prepares a large snapshot for assessing its devices one by one
+// (a console showing thousands of them): it gives the same results as the
+// functions, reading only each device's neighbourhood.
 package recommend

@@ -35,6 +35,9 @@ type view struct {
 	out  []*inventory.Connection // traffic from d to others
 	to   []*alert.Alert          // alerts whose destination is d
 	from []*alert.Alert          // alerts whose source is d
+	// newer, when set, is what outdatedFirmware would find among the
+	// devices of d's model (an Index's precomputed answer).
+	newer *newerFirmware
 }
 
 func newView(snap *inventory.Snapshot, d *inventory.Device, alerts []*alert.Alert) *view {
@@ -145,12 +148,14 @@ func industrial(p string) bool {
 	return service.Industrial(p)
 }
 
-// observed returns the recommendations from what the sensor saw.
-func observed(snap *inventory.Snapshot, d *inventory.Device, alerts []*alert.Alert) []Recommendation {
+// observed returns the recommendations from what the sensor saw; newer,
+// when not nil, is the newer firmware of d's model (see Index).
+func observed(snap *inventory.Snapshot, d *inventory.Device, alerts []*alert.Alert, newer *newerFirmware) []Recommendation {
 	if publicOnly(d) {
 		return nil // a host on the internet is not the plant's to fix
 	}
 	v := newView(snap, d, alerts)
+	v.newer = newer
 	var out []Recommendation
 	out = append(out, v.insecureProtocols()...)
 	out = append(out, v.cleartextCredentials()...)
@@ -409,27 +414,23 @@ func modelKey(d *inventory.Device) string {
 // device of the same vendor and model.
 func (v *view) outdatedFirmware() []Recommendation {
 	key := modelKey(v.d)
-	if key == "" || v.snap == nil || !readableVersion(v.d.Firmware) {
+	if key == "" || !readableVersion(v.d.Firmware) {
 		return nil
 	}
-	newest := ""
-	var on []string
-	for i := range v.snap.Devices {
-		s := &v.snap.Devices[i]
-		if s.ID == v.d.ID || modelKey(s) != key {
-			continue
+	nf := v.newer
+	if nf == nil {
+		if v.snap == nil {
+			return nil
 		}
-		c, ok := compareFirmware(s.Firmware, v.d.Firmware)
-		if !ok || c <= 0 {
-			continue
+		var same []*inventory.Device
+		for i := range v.snap.Devices {
+			if s := &v.snap.Devices[i]; s.ID != v.d.ID && modelKey(s) == key {
+				same = append(same, s)
+			}
 		}
-		switch n, _ := compareFirmware(s.Firmware, newest); {
-		case newest == "" || n > 0:
-			newest, on = s.Firmware, []string{Ref(s).String()}
-		case n == 0:
-			on = append(on, Ref(s).String())
-		}
+		nf = newestFirmware(same, v.d.Firmware)
 	}
+	newest, on := nf.newest, nf.on
 	if newest == "" {
 		return nil
 	}
@@ -440,6 +441,32 @@ func (v *view) outdatedFirmware() []Recommendation {
 	r.Evidence = []string{fmt.Sprintf("firmware %s reported by %s", v.d.Firmware, factSource(v.d, dissect.FactFirmware)),
 		fmt.Sprintf("%s %s runs %s", listOf(on), model, newest)}
 	return []Recommendation{r}
+}
+
+// newerFirmware is the newest firmware of a model newer than a device's,
+// and the devices that run it.
+type newerFirmware struct {
+	newest string   // "" when no device of the model runs newer firmware
+	on     []string // labels of the devices running newest, in order
+}
+
+// newestFirmware returns the newest firmware newer than fw among devices
+// of one model, in their order.
+func newestFirmware(same []*inventory.Device, fw string) *newerFirmware {
+	nf := &newerFirmware{}
+	for _, s := range same {
+		c, ok := compareFirmware(s.Firmware, fw)
+		if !ok || c <= 0 {
+			continue
+		}
+		switch n, _ := compareFirmware(s.Firmware, nf.newest); {
+		case nf.newest == "" || n > 0:
+			nf.newest, nf.on = s.Firmware, []string{Ref(s).String()}
+		case n == 0:
+			nf.on = append(nf.on, Ref(s).String())
+		}
+	}
+	return nf
 }
 
 func factSource(d *inventory.Device, key string) string {

@@ -111,18 +111,9 @@ type Recommendation struct {
 }
 
 // DeviceKey returns the identity of a device that outlives one inventory:
-// its MAC address, else its routed address, else its first IP address.
-func DeviceKey(d *inventory.Device) string {
-	switch {
-	case d.MAC != "":
-		return d.MAC
-	case d.Address != "":
-		return d.Address
-	case len(d.IPs) > 0:
-		return d.IPs[0]
-	}
-	return fmt.Sprintf("device:%d", d.ID)
-}
+// its MAC address, else its routed address, else its first IP address
+// (inventory.Device.Key, which the store also keeps device IDs by).
+func DeviceKey(d *inventory.Device) string { return d.Key() }
 
 // ID returns the ID of the recommendation of a kind and key for the device
 // with the given DeviceKey: a name-based UUID (version 5 layout, SHA-1).
@@ -161,11 +152,17 @@ func newRec(d *inventory.Device, kind Kind, key string, sev alert.Severity, src 
 // is Open. They are sorted by severity, advisories first, then kind and
 // key.
 func ForDevice(snap *inventory.Snapshot, d *inventory.Device, matches []csaf.Match, alerts []*alert.Alert) []Recommendation {
+	return forDevice(snap, d, matches, alerts, nil)
+}
+
+// forDevice is ForDevice with, when newer is not nil, the newer firmware
+// of d's model already found (see Index).
+func forDevice(snap *inventory.Snapshot, d *inventory.Device, matches []csaf.Match, alerts []*alert.Alert, newer *newerFirmware) []Recommendation {
 	var out []Recommendation
 	for i := range matches {
 		out = append(out, fromMatch(d, &matches[i])...)
 	}
-	out = append(out, observed(snap, d, alerts)...)
+	out = append(out, observed(snap, d, alerts, newer)...)
 	sortRecs(out)
 	return out
 }

@@ -233,6 +233,61 @@ func (a *API) bulkStatus(c *call) (any, error) {
 	return changed{Changed: n}, err
 }
 
+// severityInput is the body of a severity change.
+type severityInput struct {
+	Severity string `json:"severity"`
+	Reason   string `json:"reason"`
+}
+
+func parseSeverity(s string) (alert.Severity, error) {
+	sev, err := alert.ParseSeverity(s)
+	if err != nil {
+		return 0, badRequest("severity: %v", strings.TrimPrefix(err.Error(), "alert: "))
+	}
+	return sev, nil
+}
+
+func (a *API) setSeverities(c *call) (any, error) {
+	var in struct {
+		IDs []string `json:"ids"`
+		severityInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	sev, err := parseSeverity(in.Severity)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.st.SetSeverity(c.ctx, in.IDs, sev, c.actor(), in.Reason); err != nil {
+		return nil, err
+	}
+	return changed{Changed: int64(len(in.IDs))}, nil
+}
+
+func (a *API) bulkSeverity(c *call) (any, error) {
+	var in struct {
+		Filter map[string]any `json:"filter"`
+		severityInput
+	}
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	sev, err := parseSeverity(in.Severity)
+	if err != nil {
+		return nil, err
+	}
+	q, err := alertQuery(filterValues(in.Filter))
+	if err != nil {
+		return nil, err
+	}
+	if q, err = q.Normalize(); err != nil {
+		return nil, err
+	}
+	n, err := a.st.BulkSetSeverity(c.ctx, q, sev, c.actor(), in.Reason)
+	return changed{Changed: n}, err
+}
+
 // learnEntry returns the baseline entry Store.Learn adds for r, as its
 // documentation states: the alert's Learn entry, or for a learnable
 // alert without one the KindPattern entry of its source and destination

@@ -17,6 +17,8 @@ import (
 
 	"github.com/otwatch/otwatch/internal/console/api/openapi"
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/console/vulns"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
@@ -34,6 +36,9 @@ type Options struct {
 	MaxExportRows int
 	// Version is the otwatch version the OpenAPI document states.
 	Version string
+	// Advisories are the vendor advisories devices are matched against
+	// for their vulnerabilities, recommendations and risk; nil for none.
+	Advisories *csaf.Catalog
 }
 
 // API serves the REST API. It is an http.Handler for the paths under
@@ -41,6 +46,7 @@ type Options struct {
 type API struct {
 	st     store.Store
 	auth   *auth.Auth
+	fleet  *vulns.Fleet
 	opts   Options
 	log    *slog.Logger
 	routes []*route
@@ -57,7 +63,8 @@ func New(st store.Store, a *auth.Auth, opts Options) *API {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	api := &API{st: st, auth: a, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	api := &API{st: st, auth: a, opts: opts, log: opts.Logger, mux: http.NewServeMux(),
+		fleet: vulns.New(st, vulns.Options{Advisories: opts.Advisories})}
 	if api.log == nil {
 		api.log = slog.Default()
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
 	"github.com/otwatch/otwatch/internal/console/auth"
 	_ "github.com/otwatch/otwatch/internal/detect/engines" // the alert type catalogue
@@ -155,6 +156,27 @@ func TestAlertLifecycle(t *testing.T) {
 	}
 	if a, _ := e.st.Alert(ctx, e.ids["violation"]); a.Status.String() != "New" {
 		t.Errorf("violation is %v after a failed batch, want New", a.Status)
+	}
+
+	// Severity: one alert by id, then by filter; both in the history and
+	// the audit log, and a sensor re-sending the alert keeps it.
+	rec = an.do("POST", "/alerts/severity", map[string]any{"ids": []string{e.ids["violation"]}, "severity": "Medium", "reason": "test bench"})
+	if c := decodeJSON[changed](t, rec); c.Changed != 1 {
+		t.Errorf("severity = %d %s, want 1 changed", rec.Code, rec.Body)
+	}
+	if a, _ := e.st.Alert(ctx, e.ids["violation"]); a.Severity != alert.Medium {
+		t.Errorf("violation severity = %v after the change, want Medium", a.Severity)
+	}
+	hv := decodeJSON[struct{ History []store.StatusChange }](t, an.do("GET", "/alerts/"+e.ids["violation"]+"/history", nil)).History
+	if n := len(hv); n == 0 || hv[n-1].Action != store.ActionSeverity || hv[n-1].FromSeverity != alert.Low || hv[n-1].ToSeverity != alert.Medium || hv[n-1].Reason != "test bench" {
+		t.Errorf("violation history = %+v, want a severity change from Low to Medium last", hv)
+	}
+	rec = an.do("POST", "/alerts/bulk-severity", map[string]any{"filter": map[string]any{"sensor": []string{"s2"}}, "severity": "Critical"})
+	if c := decodeJSON[changed](t, rec); c.Changed != 2 {
+		t.Errorf("bulk severity = %d %s, want 2 changed", rec.Code, rec.Body)
+	}
+	if rec := e.as("rita").do("POST", "/alerts/bulk-severity", map[string]any{"filter": map[string]any{}, "severity": "Low"}); rec.Code != 403 {
+		t.Errorf("read-only bulk severity = %d, want 403", rec.Code)
 	}
 
 	// Learn: the preview shows the entry; learning adds it and closes.

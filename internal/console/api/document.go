@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +14,7 @@ func (a *API) document() *openapi.Document {
 	d := &openapi.Document{
 		OpenAPI: openapi.Version,
 		Info: openapi.Info{Title: "otwatch console API", Version: a.opts.Version,
-			Description: "The REST API of the otwatch console: alerts and their investigation, devices, the event timeline, sites, zones, sensors, exclusion rules, users and the audit log. " +
+			Description: "The REST API of the otwatch console: alerts and their investigation, devices, their vulnerabilities and recommendations, the event timeline, sites, zones, sensors, exclusion rules, users and the audit log. " +
 				"Authenticate with the session cookie of POST /login (and send its CSRF token in the X-CSRF-Token header with every state-changing request), or with an API token as Authorization: Bearer <secret>. " +
 				"Errors are {\"error\": \"message\"}."},
 		Servers: []openapi.Server{{URL: Prefix}},
@@ -25,10 +26,12 @@ func (a *API) document() *openapi.Document {
 		}},
 		Security: []openapi.SecurityRequirement{{"bearer": {}}, {"session": {}}},
 	}
+	maps.Copy(d.Components.Schemas, vulnSchemas())
 	for _, tag := range []struct{ name, desc string }{
 		{"auth", "Sessions, the current user and API tokens"},
 		{"alerts", "Alerts and their investigation"},
 		{"devices", "The device inventory"},
+		{"vulnerabilities", "Vendor advisories matched to the devices, recommendations and their statuses, risk"},
 		{"events", "The event timeline"},
 		{"config", "Sites, zones, sensors and exclusion rules"},
 		{"users", "Users and the audit log"},

@@ -20,6 +20,7 @@ import (
 	"github.com/otwatch/otwatch/internal/baseline"
 	"github.com/otwatch/otwatch/internal/console/auth"
 	"github.com/otwatch/otwatch/internal/console/internal/memstore"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/evidence"
 	"github.com/otwatch/otwatch/internal/inventory"
@@ -71,7 +72,11 @@ func newEnv(t *testing.T) *env {
 	au := auth.New(st, auth.Options{Params: auth.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32},
 		IPLimit: auth.NewLimiter(1000, time.Millisecond), UserLimit: auth.NewLimiter(1000, time.Millisecond)})
 	e := &env{t: t, st: st, au: au, ids: map[string]string{}}
-	e.api = New(st, au, Options{Version: "test"})
+	cat, errs := csaf.Load("testdata/advisory.json")
+	if len(errs) > 0 {
+		t.Fatalf("loading the test advisory: %v", errs)
+	}
+	e.api = New(st, au, Options{Version: "test", Advisories: cat})
 	e.h = e.api
 	e.seed()
 	return e
@@ -287,6 +292,7 @@ func (e *env) snapshot() string {
 	add(e.st.Users(ctx))
 	add(e.st.Baseline(ctx, "s1"))
 	add(e.st.Baseline(ctx, "s2"))
+	add(e.st.RecommendationStatuses(ctx, nil))
 	ts, err := e.au.Tokens(ctx, "")
 	for i := range ts {
 		ts[i].LastUsed = time.Time{} // using a token is not a change
@@ -310,4 +316,19 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// recommendationID returns the ID of the first recommendation for the
+// fixture's PLC (s1/2): the update the test advisory calls for.
+func (e *env) recommendationID() string {
+	e.t.Helper()
+	rec, err := e.st.Device(context.Background(), "s1", 2)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d, err := e.api.fleet.Device(context.Background(), rec)
+	if err != nil || len(d.Recommendations) == 0 {
+		e.t.Fatalf("no recommendation for the PLC: %v", err)
+	}
+	return d.Recommendations[0].ID
 }

@@ -27,6 +27,7 @@ type badCase struct {
 // large, unknown ids) are added for every route by TestMalformedInput.
 func (e *env) malformed() []badCase {
 	stop, malware := "/alerts/"+e.ids["plc-stop"], "/alerts/"+e.ids["malware"]
+	rec := e.recommendationID()
 	long := strings.Repeat("x", 4001)
 	return []badCase{
 		{op: "login", name: "no password", method: "POST", path: "/login", body: `{"name":"admin"}`, want: 400, msg: "password"},
@@ -69,6 +70,12 @@ func (e *env) malformed() []badCase {
 		{op: "setAlertsStatus", name: "no ids", method: "POST", path: "/alerts/status", body: `{"ids":[],"status":"Closed"}`, want: 400, msg: "ids"},
 		{op: "setAlertsStatus", name: "ids not a list", method: "POST", path: "/alerts/status", body: `{"ids":"x","status":"Closed"}`, want: 400},
 		{op: "setAlertsStatus", name: "unknown id", method: "POST", path: "/alerts/status", body: map[string]any{"ids": []string{e.ids["plc-stop"], "nope"}, "status": "Closed"}, want: 404},
+		{op: "setAlertsSeverity", name: "unknown severity", method: "POST", path: "/alerts/severity", body: map[string]any{"ids": []string{e.ids["plc-stop"]}, "severity": "Huge"}, want: 400, msg: "severity"},
+		{op: "setAlertsSeverity", name: "no ids", method: "POST", path: "/alerts/severity", body: `{"ids":[],"severity":"Low"}`, want: 400, msg: "ids"},
+		{op: "setAlertsSeverity", name: "unknown id", method: "POST", path: "/alerts/severity", body: map[string]any{"ids": []string{e.ids["plc-stop"], "nope"}, "severity": "Low"}, want: 404},
+		{op: "setAlertsSeverity", name: "reason too long", method: "POST", path: "/alerts/severity", body: map[string]any{"ids": []string{e.ids["plc-stop"]}, "severity": "Low", "reason": strings.Repeat("r", 1001)}, want: 400, msg: "reason"},
+		{op: "bulkAlertSeverity", name: "bad filter value", method: "POST", path: "/alerts/bulk-severity", body: `{"filter":{"status":["Open"]},"severity":"Low"}`, want: 400, msg: "status"},
+		{op: "bulkAlertSeverity", name: "missing severity", method: "POST", path: "/alerts/bulk-severity", body: `{"filter":{}}`, want: 400, msg: "severity"},
 		{op: "bulkAlertStatus", name: "bad filter value", method: "POST", path: "/alerts/bulk-status", body: `{"filter":{"severity":["Huge"]},"status":"Closed"}`, want: 400, msg: "severity"},
 		{op: "bulkAlertStatus", name: "unknown filter", method: "POST", path: "/alerts/bulk-status", body: `{"filter":{"colour":["red"]},"status":"Closed"}`, want: 400, msg: "colour"},
 		{op: "bulkAlertStatus", name: "filter not an object", method: "POST", path: "/alerts/bulk-status", body: `{"filter":"all","status":"Closed"}`, want: 400},
@@ -103,6 +110,20 @@ func (e *env) malformed() []badCase {
 		{op: "deviceConnections", name: "unknown sensor", method: "GET", path: "/devices/s9/2/connections", want: 404},
 		{op: "deviceAlerts", name: "device filter", method: "GET", path: "/devices/s1/2/alerts?device=10.0.0.1", want: 400},
 		{op: "deviceTimeline", name: "bad time", method: "GET", path: "/devices/s1/2/timeline?until=soon", want: 400},
+		{op: "deviceVulnerabilities", name: "unknown device", method: "GET", path: "/devices/s1/99/vulnerabilities", want: 404},
+		{op: "deviceVulnerabilities", name: "id not a number", method: "GET", path: "/devices/s1/plc/vulnerabilities", want: 400},
+		{op: "deviceRecommendations", name: "history maybe", method: "GET", path: "/devices/s1/2/recommendations?history=maybe", want: 400, msg: "history"},
+		{op: "deviceRecommendations", name: "unknown sensor", method: "GET", path: "/devices/s9/2/recommendations", want: 404},
+		{op: "listVulnerabilities", name: "unknown view", method: "GET", path: "/vulnerabilities?by=colour", want: 400, msg: "by"},
+		{op: "listVulnerabilities", name: "limit 0", method: "GET", path: "/vulnerabilities?limit=0", want: 400, msg: "limit"},
+		{op: "listVulnerabilities", name: "negative offset", method: "GET", path: "/vulnerabilities?offset=-1", want: 400, msg: "offset"},
+		{op: "setRecommendationStatus", name: "unknown status", method: "POST", path: "/recommendations/" + rec + "/status", body: map[string]string{"status": "fixed"}, want: 400, msg: "status"},
+		{op: "setRecommendationStatus", name: "missing status", method: "POST", path: "/recommendations/" + rec + "/status", body: `{"reason":"x"}`, want: 400, msg: "status"},
+		{op: "setRecommendationStatus", name: "same status", method: "POST", path: "/recommendations/" + rec + "/status", body: map[string]string{"status": "open"}, want: 400, msg: "not open"},
+		{op: "setRecommendationStatus", name: "dismissed without reason", method: "POST", path: "/recommendations/" + rec + "/status", body: map[string]string{"status": "dismissed", "reason": " "}, want: 400, msg: "reason"},
+		{op: "setRecommendationStatus", name: "reason too long", method: "POST", path: "/recommendations/" + rec + "/status", body: map[string]string{"status": "dismissed", "reason": strings.Repeat("r", 1001)}, want: 400, msg: "reason"},
+		{op: "setRecommendationStatus", name: "unknown recommendation", method: "POST", path: "/recommendations/00000000-0000-5000-8000-000000000000/status", body: map[string]string{"status": "done"}, want: 404},
+		{op: "setRecommendationStatus", name: "not an ID", method: "POST", path: "/recommendations/plc-update/status", body: map[string]string{"status": "done"}, want: 400, msg: "id"},
 		{op: "putDeviceOverride", name: "Purdue level 9", method: "PUT", path: "/devices/s1/2/override", body: `{"purdue_level":9}`, want: 400, msg: "purdue_level"},
 		{op: "putDeviceOverride", name: "unknown type", method: "PUT", path: "/devices/s1/2/override", body: `{"type":"robot"}`, want: 400},
 		{op: "putDeviceOverride", name: "two-line name", method: "PUT", path: "/devices/s1/2/override", body: `{"name":"a\nb"}`, want: 400},

@@ -38,6 +38,8 @@ func (e *env) samplePath(rt *route) string {
 	case strings.HasPrefix(p, "/exclusions/"):
 		rs, _ := e.st.Exclusions(ctx)
 		p = strings.Replace(p, "{id}", itoa(rs[0].ID), 1)
+	case strings.HasPrefix(p, "/recommendations/"):
+		p = strings.Replace(p, "{id}", e.recommendationID(), 1)
 	case strings.HasPrefix(p, "/tokens/"):
 		ts, _ := e.au.Tokens(ctx, "")
 		p = strings.Replace(p, "{id}", ts[0].ID, 1)
@@ -66,12 +68,18 @@ func (e *env) validBody(rt *route) any {
 		return map[string]any{"filter": map[string]any{}, "status": "Closed"}
 	case "learnAlerts":
 		return map[string]any{"ids": []string{e.ids["new-device"]}}
+	case "setAlertsSeverity":
+		return map[string]any{"ids": []string{e.ids["plc-stop"]}, "severity": "Low"}
+	case "bulkAlertSeverity":
+		return map[string]any{"filter": map[string]any{}, "severity": "Low"}
 	case "setAlertStatus":
 		return map[string]string{"status": "Closed"}
 	case "addComment":
 		return map[string]string{"text": "x"}
 	case "putDeviceOverride":
 		return map[string]any{"name": "x"}
+	case "setRecommendationStatus":
+		return map[string]string{"status": "in_progress"}
 	case "createSite":
 		return map[string]string{"id": "x", "name": "x"}
 	case "updateSite":

@@ -177,6 +177,25 @@ func TestAlertActions(t *testing.T) {
 	if len(e.audited("alert.bulk_status", "")) != 1 {
 		t.Error("the bulk change by filter is not audited")
 	}
+
+	// Severity: lower the selected stop alert, then raise every Low alert
+	// matching a filter to Medium.
+	res = u.submit("/alerts/bulk", url.Values{"id": {stop.ID}, "action": {"severity:Low"}, "reason": {"test PLC"}})
+	if res.code != http.StatusSeeOther {
+		t.Fatalf("bulk severity: %d", res.code)
+	}
+	if r := e.record(stop.ID); r.Severity != alert.Low {
+		t.Errorf("bulk severity left %s at %v, want Low", r.Type, r.Severity)
+	}
+	if len(e.audited("alert.severity", "alert:"+stop.ID)) != 1 {
+		t.Error("the severity change is not audited")
+	}
+	u.submit("/alerts/bulk", url.Values{"action": {"severity:Medium"}, "scope": {"filter"}, "filter": {"severity=Low"}})
+	for _, a := range e.f.plant.alerts {
+		if r := e.record(a.ID); r.Severity == alert.Low {
+			t.Errorf("bulk severity by filter left %s Low", a.Type)
+		}
+	}
 }
 
 // TestReadOnly checks that a read-only user sees no action and that the
@@ -224,6 +243,7 @@ func stateChanges(e *env, a *alert.Alert) []change {
 		{"/alerts/" + a.ID + "/comments", url.Values{"text": {"hello"}}},
 		{"/alerts/bulk", url.Values{"id": {a.ID}, "action": {"Closed"}}},
 		{"/alerts/bulk", url.Values{"scope": {"filter"}, "action": {"Closed"}, "filter": {""}}},
+		{"/alerts/bulk", url.Values{"id": {a.ID}, "action": {"severity:Low"}}},
 		{dev + "/override", url.Values{"name": {"renamed"}}},
 		{dev + "/override/delete", nil},
 		{"/sites", url.Values{"id": {"south"}, "name": {"South"}}},
@@ -421,6 +441,8 @@ func TestBadInput(t *testing.T) {
 		{"/alerts/bulk", url.Values{"id": {a.ID, stop.ID}, "action": {"learn"}}, 400},
 		{"/alerts/bulk", url.Values{"scope": {"filter"}, "action": {"learn"}}, 400},
 		{"/alerts/bulk", url.Values{"scope": {"filter"}, "action": {"Closed"}, "filter": {"severity=Huge"}}, 400},
+		{"/alerts/bulk", url.Values{"id": {a.ID}, "action": {"severity:Huge"}}, 400},
+		{"/alerts/bulk", url.Values{"id": {a.ID, "no-such-alert"}, "action": {"severity:Low"}}, 404},
 		{"/devices/" + fixtureSensor + "/1/override", url.Values{"purdue": {"9"}}, 400},
 		{"/devices/" + fixtureSensor + "/1/override", url.Values{"type": {"robot"}}, 400},
 		{"/devices/" + fixtureSensor + "/1/override", url.Values{"authorized": {"perhaps"}}, 400},

@@ -624,6 +624,8 @@ func (s *server) crumbs(ctx context.Context, from string) []crumb {
 		return []crumb{{"Event timeline", from}}
 	case p == "/map":
 		return []crumb{{"Device map", from}}
+	case p == "/vulnerabilities":
+		return []crumb{{"Vulnerabilities", from}}
 	}
 	return []crumb{{"Alerts", "/alerts"}}
 }

@@ -413,8 +413,9 @@ func groupList(f store.Facets, v url.Values, by string) []rowGroup {
 	return out
 }
 
-// bulkAction applies a status change, Learn or Mute to the selected
-// alerts, or a status change to every alert matching the grid's filter.
+// bulkAction applies a status change, a severity change, Learn or Mute to
+// the selected alerts, or a status or severity change to every alert
+// matching the grid's filter.
 func (s *server) bulkAction(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	if err := r.ParseForm(); err != nil {
 		return badRequest("malformed form")
@@ -426,16 +427,30 @@ func (s *server) bulkAction(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	ids := values(r.PostForm, "id")
 	action := r.PostForm.Get("action")
 	ctx := r.Context()
-	if r.PostForm.Get("scope") == "filter" {
-		st, err := alert.ParseStatus(action)
-		if err != nil {
-			return badRequest("only a status change applies to every alert matching the filter")
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	sevName, isSeverity := strings.CutPrefix(action, "severity:")
+	var sev alert.Severity
+	if isSeverity {
+		var err error
+		if sev, err = alert.ParseSeverity(sevName); err != nil {
+			return badRequest("unknown severity %q", clip(sevName))
 		}
+	}
+	if r.PostForm.Get("scope") == "filter" {
 		q, err := alertQuery(parseQuery(r.PostForm.Get("filter")), s.loc, s.now())
 		if err != nil {
 			return err
 		}
-		if _, err := s.st.BulkSetStatus(ctx, q, st, p.User, strings.TrimSpace(r.PostForm.Get("reason"))); err != nil {
+		if isSeverity {
+			_, err = s.st.BulkSetSeverity(ctx, q, sev, p.User, reason)
+		} else {
+			st, perr := alert.ParseStatus(action)
+			if perr != nil {
+				return badRequest("only a status or severity change applies to every alert matching the filter")
+			}
+			_, err = s.st.BulkSetStatus(ctx, q, st, p.User, reason)
+		}
+		if err != nil {
 			return err
 		}
 		redirect(w, r, back, "bulk")
@@ -447,8 +462,12 @@ func (s *server) bulkAction(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if len(ids) > store.MaxLimit {
 		return badRequest("at most %d alerts at once", store.MaxLimit)
 	}
-	switch action {
-	case "learn":
+	switch {
+	case isSeverity:
+		if err := s.st.SetSeverity(ctx, ids, sev, p.User, reason); err != nil {
+			return err
+		}
+	case action == "learn":
 		for _, id := range ids {
 			rec, err := s.st.Alert(ctx, id)
 			if err != nil {
@@ -463,7 +482,7 @@ func (s *server) bulkAction(w http.ResponseWriter, r *http.Request, p *auth.Prin
 				return err
 			}
 		}
-	case "mute":
+	case action == "mute":
 		for _, id := range ids {
 			if err := s.st.Mute(ctx, id, p.User); err != nil {
 				return err
@@ -474,7 +493,7 @@ func (s *server) bulkAction(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		if err != nil {
 			return badRequest("unknown action %q", clip(action))
 		}
-		if err := s.st.SetStatus(ctx, ids, st, p.User, strings.TrimSpace(r.PostForm.Get("reason"))); err != nil {
+		if err := s.st.SetStatus(ctx, ids, st, p.User, reason); err != nil {
 			return err
 		}
 	}

@@ -193,10 +193,14 @@ func severityRank(name string) int {
 // download the PCAP (tshark finds the triggering packet in it), export
 // the PDF (pdftotext finds the title and the technique ids), Learn one
 // alert and Close another, and find both in the grid and the audit log.
+// With the shared CISA advisories (required in CI), it also reads the
+// Rockwell PLC's vulnerabilities, marks one of its recommendations done,
+// finds that in the audit log, and opens the fleet's Vulnerabilities page.
 func TestBrowserWorkflow(t *testing.T) {
 	tshark := testenv.Program(t, "tshark", "tshark")
 	pdftotext := testenv.Program(t, "pdftotext", "poppler-utils")
-	e := newEnv(t)
+	cat := sharedAdvisories(t)
+	e := newEnvWith(t, Options{Advisories: cat}, cat)
 	b := newBrowser(t, e.srv.URL)
 	alerts := e.f.plant.alerts
 	find := func(typ string) *alert.Alert {
@@ -388,6 +392,35 @@ func TestBrowserWorkflow(t *testing.T) {
 	}
 	b.shot("alerts-closed")
 
+	// The Rockwell PLC (1756-L73, firmware 20.x) is affected by
+	// ICSA-22-144-01 and ICSA-22-354-02: its Vulnerabilities tab names
+	// them; one of its recommendations is marked done, which shows after
+	// a reload and in the audit log.
+	var recID string
+	if cat != nil {
+		plc := deviceWithIP(t, e.f.plant, "10.10.2.13")
+		b.open("/devices/" + fixtureSensor + "/" + strconv.Itoa(int(plc.ID)) + "?tab=vulnerabilities")
+		for _, id := range []string{"ICSA-22-144-01", "ICSA-22-354-02"} {
+			b.do("advisory "+id, chromedp.WaitVisible(chromedp.CSS(`#device-vulns [data-advisory="`+id+`"]`)))
+		}
+		b.shot("device-vulnerabilities")
+		b.load("recommendations tab", chromedp.Click(chromedp.CSS(`a[data-tab=recommendations]`)))
+		recID = eval[string](b, `document.querySelector("#recs li[data-status=open]").dataset.rec`)
+		rec := `#recs li[data-rec="` + recID + `"]`
+		b.load("mark done", chromedp.Click(chromedp.CSS(rec+` button[data-action=done]`)))
+		if f := b.text(".flash"); !strings.Contains(f, "Recommendation status changed") {
+			t.Errorf("after Mark done the page says %q", f)
+		}
+		b.do("reload", chromedp.Reload())
+		if st := b.text(rec + " [data-rec-status]"); st != "done" {
+			t.Errorf("after a reload the recommendation's status is %q, want done", st)
+		}
+		if set := b.text(rec + " .rec-set"); !strings.Contains(set, "by ana") {
+			t.Errorf("the recommendation does not say who marked it done: %q", set)
+		}
+		b.shot("device-recommendations")
+	}
+
 	// And in the audit log, by the user who did it.
 	b.open("/audit")
 	b.do("audit log", chromedp.WaitVisible(chromedp.ID("audit-log")))
@@ -395,12 +428,39 @@ func TestBrowserWorkflow(t *testing.T) {
 	if d := eval[string](b, `document.querySelector('#audit-log tr[data-action="alert.learn"] td:last-child').textContent`); !strings.Contains(d, toLearn.Learn.String()) {
 		t.Errorf("the audit log records the learn as %q, without the entry %q", d, toLearn.Learn.String())
 	}
-	for _, w := range []string{"ana alert.learn alert:" + toLearn.ID, "ana alert.status alert:" + toClose.ID} {
+	want = []string{"ana alert.learn alert:" + toLearn.ID, "ana alert.status alert:" + toClose.ID}
+	if recID != "" {
+		want = append(want, "ana recommendation.status recommendation:"+recID)
+	}
+	for _, w := range want {
 		if !slices.Contains(audit, w) {
 			t.Errorf("the audit log lacks %q; it has %q", w, audit)
 		}
 	}
 	b.shot("audit-log")
+
+	// The fleet's Vulnerabilities page: by CVE, the PLCs' CVEs; by device,
+	// the PLCs first.
+	b.open("/vulnerabilities")
+	b.do("vulnerabilities", chromedp.WaitVisible(chromedp.ID("vulns")))
+	if cat != nil {
+		for _, cve := range []string{"CVE-2022-1797", "CVE-2022-3157", "CVE-2018-4843"} {
+			b.do("CVE "+cve, chromedp.WaitVisible(chromedp.CSS(`#vuln-grid tr[data-cve="`+cve+`"]`)))
+		}
+	} else if n := eval[int](b, `document.querySelectorAll("#vulns-empty").length`); n != 1 {
+		t.Error("without advisories the Vulnerabilities page has no empty state")
+	}
+	b.shot("vulnerabilities")
+	b.load("by device", chromedp.Click(chromedp.CSS(`a[data-tab=device]`)))
+	b.do("by device", chromedp.WaitVisible(chromedp.CSS(`#vuln-grid[data-view=device]`)))
+	if cat != nil {
+		top := eval[[]string](b, `Array.from(document.querySelectorAll("#vuln-grid tr.row")).slice(0, 2).map(r => r.querySelector(".name .small") ? r.querySelector(".name .small").textContent : r.querySelector(".name").textContent)`)
+		slices.Sort(top)
+		if !slices.Equal(top, []string{"10.10.2.11", "10.10.2.13"}) {
+			t.Errorf("the highest risks are %v, want the two vulnerable PLCs", top)
+		}
+	}
+	b.shot("vulnerabilities-by-device")
 
 	// The other pages, for the record.
 	for _, p := range []struct{ path, sel, name string }{

@@ -16,6 +16,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/console/vulns"
 	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/devmap"
 	"github.com/otwatch/otwatch/internal/inventory"
@@ -81,6 +82,7 @@ type deviceRow struct {
 	LastSeen                                                                        time.Time
 	Alerts                                                                          int64
 	Inactive                                                                        bool
+	Risk, RiskClass                                                                 string
 }
 
 // devicesData is the device inventory page.
@@ -156,10 +158,17 @@ func (s *server) devicesPage(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		val := strconv.Itoa(l)
 		d.Levels = append(d.Levels, option{Value: val, Label: purdueLabel(l), Selected: slices.Contains(values(v, "purdue"), val)})
 	}
-	for _, so := range []struct{ v, l string }{{"last_seen", "Last seen"}, {"first_seen", "First seen"}, {"name", "Name"}} {
+	for _, so := range []struct{ v, l string }{{"last_seen", "Last seen"}, {"first_seen", "First seen"}, {"name", "Name"}, {"risk", "Risk"}} {
 		d.Sorts = append(d.Sorts, option{Value: so.v, Label: so.l, Selected: v.Get("sort") == so.v})
 	}
-	q, err := deviceQuery(v)
+	// By risk, the whole selection is read and ranked here, and paged
+	// by offset; the store knows no risk.
+	byRisk := v.Get("sort") == "risk"
+	qv := v
+	if byRisk {
+		qv = withValue(withValue(v, "sort", ""), "cursor", "")
+	}
+	q, err := deviceQuery(qv)
 	if err != nil {
 		code, msg := status(err)
 		if code >= 500 {
@@ -169,29 +178,85 @@ func (s *server) devicesPage(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		s.render(w, code, "devices", d)
 		return nil
 	}
-	page, err := s.st.Devices(ctx, q)
+	assessment, err := s.fleet.Assess(ctx)
 	if err != nil {
 		return err
 	}
+	risk := func(dev *store.DeviceRecord) float64 {
+		if a := assessment.Device(dev.Sensor, dev.ID); a != nil {
+			return a.Risk.Score
+		}
+		return 0
+	}
+	var devs []*store.DeviceRecord
+	if byRisk {
+		if devs, err = s.riskPage(ctx, q, v, risk, d); err != nil {
+			return err
+		}
+	} else {
+		page, err := s.st.Devices(ctx, q)
+		if err != nil {
+			return err
+		}
+		devs = page.Devices
+		if page.Next != "" {
+			d.Next = href("/devices", withValue(v, "cursor", page.Next))
+		}
+		if q.Cursor != "" {
+			d.FirstPage = href("/devices", withValue(v, "cursor", ""))
+		}
+	}
 	self := r.URL.RequestURI()
-	d.Rows = make([]deviceRow, len(page.Devices))
-	for i, dev := range page.Devices {
+	d.Rows = make([]deviceRow, len(devs))
+	for i, dev := range devs {
 		d.Rows[i] = deviceRow{Href: deviceHref(dev.Sensor, dev.ID, self), Name: deviceName(&dev.Device), Type: devmap.TypeLabel(dev.Type),
 			Vendor: dev.Vendor, Model: firstOf(dev.Model, dev.Product), Firmware: dev.Firmware, IPs: strings.Join(dev.IPs, ", "),
 			MAC: dev.MAC, Purdue: purdueLabel(dev.Purdue), Site: dev.Site, Zone: dev.Zone, Sensor: dev.Sensor,
 			Protocols: protocols(&dev.Device), LastSeen: dev.LastSeen, Inactive: dev.Inactive}
+		d.Rows[i].Risk, d.Rows[i].RiskClass = scoreCell(risk(dev))
 	}
-	if err := s.alertCounts(ctx, page.Devices, d.Rows); err != nil {
+	if err := s.alertCounts(ctx, devs, d.Rows); err != nil {
 		return err
-	}
-	if page.Next != "" {
-		d.Next = href("/devices", withValue(v, "cursor", page.Next))
-	}
-	if q.Cursor != "" {
-		d.FirstPage = href("/devices", withValue(v, "cursor", ""))
 	}
 	s.render(w, http.StatusOK, "devices", d)
 	return nil
+}
+
+// riskPage returns the page of the devices matching q, ranked by risk
+// (highest first, then in q's order), that the offset parameter of v
+// asks for, and sets d's page links.
+func (s *server) riskPage(ctx context.Context, q store.DeviceQuery, v url.Values, risk func(*store.DeviceRecord) float64, d *devicesData) ([]*store.DeviceRecord, error) {
+	offset := 0
+	if o := v.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 {
+			return nil, badRequest("offset: %q is not a row number", clip(o))
+		}
+		offset = n
+	}
+	size := q.Limit
+	q.Limit = store.MaxLimit
+	var all []*store.DeviceRecord
+	for {
+		page, err := s.st.Devices(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Devices...)
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+	}
+	slices.SortStableFunc(all, func(a, b *store.DeviceRecord) int { return cmp.Compare(risk(b), risk(a)) })
+	lo, hi := min(offset, len(all)), min(offset+size, len(all))
+	if hi < len(all) {
+		d.Next = href("/devices", withValue(v, "offset", strconv.Itoa(hi)))
+	}
+	if lo > 0 {
+		d.FirstPage = href("/devices", withValue(v, "offset", ""))
+	}
+	return all[lo:hi], nil
 }
 
 // alertCounts sets the number of alerts involving each device, counting
@@ -266,15 +331,33 @@ type connRow struct {
 // vulnRow is one advisory matched to a device.
 type vulnRow struct {
 	ID, Title, URL, Verdict, Confidence, FixedIn string
-	CVEs                                         []string
+	CVEs                                         []cveCell
 	Reasons                                      []string
 	Critical                                     bool
 }
 
+// cveCell is one vulnerability of an advisory with its CVSS base score.
+type cveCell struct {
+	ID, Score, SevClass string
+}
+
 // recRow is one recommendation for a device.
 type recRow struct {
-	Severity, SevClass, Title, Text, Status, Source, URL string
-	Evidence                                             []string
+	ID, Severity, SevClass, Title, Text, Status, StatusKey, Source, URL string
+	Reason, Actor                                                       string
+	Changed                                                             time.Time
+	Evidence                                                            []string
+	// Action is where its status form posts, Actions the changes its
+	// status allows.
+	Action  string
+	Actions []recAction
+	History []store.RecommendationStatus
+}
+
+// recAction is one status change a recommendation's form offers.
+type recAction struct {
+	Status, Label string
+	Reason        bool // the change needs a reason
 }
 
 // factRow is one fact the inventory holds about a device.
@@ -304,6 +387,7 @@ type deviceData struct {
 	Vulns     []vulnRow
 	VulnNote  string
 	Recs      []recRow
+	Risk      *recommend.Risk
 	Conns     []connRow
 	Events    []timelineRow
 	Services  []string
@@ -361,7 +445,7 @@ func (s *server) devicePage(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	case "alerts":
 		err = s.deviceAlerts(ctx, d, self)
 	case "vulnerabilities":
-		s.deviceVulns(d)
+		err = s.deviceVulns(ctx, d)
 	case "recommendations":
 		err = s.deviceRecs(ctx, d)
 	case "connections":
@@ -522,57 +606,156 @@ func (s *server) deviceAlerts(ctx context.Context, d *deviceData, self string) e
 	return nil
 }
 
-func (s *server) deviceVulns(d *deviceData) {
-	if s.opts.Advisories == nil || s.opts.Advisories.Len() == 0 {
-		d.VulnNote = "No vendor advisories are loaded, so no device is matched to known vulnerabilities yet."
-		return
-	}
-	for _, m := range s.opts.Advisories.Match(recommend.CSAFDevice(&d.D.Device)) {
-		d.Vulns = append(d.Vulns, vulnRow{ID: m.Advisory.ID, Title: m.Advisory.Title, URL: m.Advisory.URL, Verdict: m.Verdict.String(),
-			Confidence: fmt.Sprintf("%.0f%%", m.Confidence*100), FixedIn: m.FixedIn, CVEs: m.CVEs, Reasons: m.Reasons,
-			Critical: m.Verdict == csaf.Affected})
-	}
-	if len(d.Vulns) == 0 {
-		d.VulnNote = "No loaded advisory concerns this device's vendor, model and firmware."
-	}
-}
-
-// recommendations returns the recommendations for a device of sensor.
-func (s *server) recommendations(ctx context.Context, dev *store.DeviceRecord) ([]recommend.Recommendation, error) {
-	snap, _, err := s.snapshot(ctx, dev.Sensor)
-	if err != nil {
-		return nil, err
-	}
-	d := snap.Device(dev.ID)
-	if d == nil {
-		d = &dev.Device
-	}
-	var alerts []*alert.Alert
-	if addrs := deviceAddrs(d); len(addrs) > 0 {
-		page, err := s.st.Alerts(ctx, store.AlertQuery{Devices: addrs, Sensors: []string{dev.Sensor}, Limit: store.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.Alerts {
-			alerts = append(alerts, &a.Alert)
-		}
-	}
-	var matches []csaf.Match
-	if s.opts.Advisories != nil {
-		matches = s.opts.Advisories.Match(recommend.CSAFDevice(d))
-	}
-	return recommend.ForDevice(snap, d, matches, alerts), nil
-}
-
-func (s *server) deviceRecs(ctx context.Context, d *deviceData) error {
-	recs, err := s.recommendations(ctx, d.D)
+func (s *server) deviceVulns(ctx context.Context, d *deviceData) error {
+	dev, err := s.fleet.Device(ctx, d.D)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		d.Recs = append(d.Recs, recRow{Severity: r.Severity.String(), SevClass: sevClass(r.Severity), Title: r.Title, Text: r.Text,
-			Status: strings.ReplaceAll(r.Status.String(), "_", " "), Source: string(r.Source), URL: r.URL, Evidence: r.Evidence})
+	d.Risk = &dev.Risk
+	if s.fleet.Advisories() == 0 {
+		d.VulnNote = "No vendor advisories are loaded, so no device is matched to known vulnerabilities yet. " + loadAdvisories
+		return nil
 	}
+	for _, m := range dev.Matches {
+		row := vulnRow{ID: m.Advisory.ID, Title: m.Advisory.Title, URL: m.Advisory.URL, Verdict: m.Verdict.String(),
+			Confidence: fmt.Sprintf("%.0f%% (%s)", m.Confidence*100, m.Level()), FixedIn: m.FixedIn, Reasons: m.Reasons,
+			Critical: m.Verdict == csaf.Affected}
+		for _, v := range m.Vulnerabilities {
+			c := cveCell{ID: cmp.Or(v.CVE, v.Title)}
+			if score, ok := cvss(v); ok {
+				c.Score, c.SevClass = fmt.Sprintf("%.1f", score), sevClass(cvssSeverity(score))
+			}
+			row.CVEs = append(row.CVEs, c)
+		}
+		d.Vulns = append(d.Vulns, row)
+	}
+	if len(d.Vulns) == 0 {
+		d.VulnNote = fmt.Sprintf("None of the %d loaded advisories concerns this device's vendor, model and firmware.", s.fleet.Advisories())
+	}
+	return nil
+}
+
+// loadAdvisories says how to load vendor advisories.
+const loadAdvisories = "Start the console with --advisories PATH (CSAF 2.0 files or folders, such as CISA's ICS advisories), or set OTWATCH_ADVISORIES."
+
+// cvss returns a vulnerability's CVSS base score: v3, else v4.
+func cvss(v *csaf.Vulnerability) (float64, bool) {
+	switch {
+	case v.CVSS3 != nil:
+		return v.CVSS3.Score, true
+	case v.CVSS4 != nil && v.CVSS4.Score > 0:
+		return v.CVSS4.Score, true
+	}
+	return 0, false
+}
+
+// cvssSeverity rates a CVSS base score as CVSS v3 does: Critical from 9.0,
+// High from 7.0, Medium from 4.0, else Low.
+func cvssSeverity(score float64) alert.Severity {
+	switch {
+	case score >= 9:
+		return alert.Critical
+	case score >= 7:
+		return alert.High
+	case score >= 4:
+		return alert.Medium
+	}
+	return alert.Low
+}
+
+// statusText names a recommendation status for people: "in progress".
+func statusText(st recommend.Status) string { return strings.ReplaceAll(st.String(), "_", " ") }
+
+// recActions returns the changes the lifecycle allows from status.
+func recActions(status recommend.Status) []recAction {
+	var out []recAction
+	for to := recommend.Open; to <= recommend.Dismissed; to++ {
+		if recommend.CheckTransition(status, to, "reason") != nil {
+			continue
+		}
+		a := recAction{Status: to.String()}
+		switch to {
+		case recommend.Open:
+			a.Label = "Reopen"
+			if status == recommend.InProgress {
+				a.Label = "Back to open"
+			}
+		case recommend.InProgress:
+			a.Label = "Start"
+		case recommend.Done:
+			a.Label = "Mark done"
+		case recommend.Dismissed:
+			a.Label, a.Reason = "Dismiss", true
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// recommendations returns the recommendations for a device, with their
+// statuses.
+func (s *server) recommendations(ctx context.Context, dev *store.DeviceRecord) ([]vulns.Recommendation, error) {
+	d, err := s.fleet.Device(ctx, dev)
+	if err != nil {
+		return nil, err
+	}
+	return d.Recommendations, nil
+}
+
+func (s *server) deviceRecs(ctx context.Context, d *deviceData) error {
+	dev, err := s.fleet.Device(ctx, d.D)
+	if err != nil {
+		return err
+	}
+	d.Risk = &dev.Risk
+	base := deviceHref(d.D.Sensor, d.D.ID, "")
+	for _, r := range dev.Recommendations {
+		row := recRow{ID: r.ID, Severity: r.Severity.String(), SevClass: sevClass(r.Severity), Title: r.Title, Text: r.Text,
+			Status: statusText(r.Status), StatusKey: r.Status.String(), Source: string(r.Source), URL: r.URL, Evidence: r.Evidence,
+			Reason: r.Reason, Actor: r.Actor, Changed: r.Changed, Action: base + "/recommendations/" + url.PathEscape(r.ID) + "/status",
+			Actions: recActions(r.Status)}
+		if !r.Changed.IsZero() {
+			if row.History, err = s.fleet.History(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+		d.Recs = append(d.Recs, row)
+	}
+	return nil
+}
+
+// recommendationStatus changes a recommendation's status from the
+// device's Recommendations tab.
+func (s *server) recommendationStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	rec, err := s.formDevice(r)
+	if err != nil {
+		return err
+	}
+	to, err := recommend.ParseStatus(r.PostFormValue("status"))
+	if err != nil {
+		return badRequest("status: %q is not open, in progress, done or dismissed", clip(r.PostFormValue("status")))
+	}
+	reason := r.PostFormValue("reason")
+	if n := len([]rune(reason)); n > store.MaxReasonLen {
+		return badRequest("the reason is longer than %d characters", store.MaxReasonLen)
+	}
+	dev, err := s.fleet.Device(r.Context(), rec)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("rec")
+	rc := dev.Recommendation(id)
+	if rc == nil {
+		return fmt.Errorf("%w: %s has no recommendation %s", store.ErrNotFound, deviceName(&rec.Device), clip(id))
+	}
+	if _, err := s.fleet.SetStatus(r.Context(), rc, to, reason, p.User); err != nil {
+		return err
+	}
+	back := deviceHref(rec.Sensor, rec.ID, "") + "?tab=recommendations"
+	if b := r.PostFormValue("back"); b != "" {
+		back = b
+	}
+	redirect(w, r, back, "recstatus")
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/console"
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
@@ -31,6 +32,12 @@ var fastParams = auth.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLe
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
+	return newEnvWith(tb, Options{}, nil)
+}
+
+// newEnvWith is newEnv with the pages' options and the API's advisories.
+func newEnvWith(tb testing.TB, opts Options, apiAdvisories *csaf.Catalog) *env {
+	tb.Helper()
 	f := newFixture(tb)
 	au := auth.New(f.st, auth.Options{Params: fastParams,
 		IPLimit: auth.NewLimiter(10000, time.Millisecond), UserLimit: auth.NewLimiter(10000, time.Millisecond)})
@@ -40,7 +47,7 @@ func newEnv(tb testing.TB) *env {
 			tb.Fatal(err)
 		}
 	}
-	h := console.New(f.st, console.Options{Auth: au, Pages: Handler})
+	h := console.New(f.st, console.Options{Auth: au, Pages: Pages(opts), Advisories: apiAdvisories})
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
 	return &env{t: tb, f: f, au: au, srv: srv}

@@ -51,6 +51,13 @@ func (s *server) funcs() template.FuncMap {
 			}
 			return t.UTC().Format(time.RFC3339Nano)
 		},
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(s.loc).Format(time.DateOnly)
+		},
+		"sub":   func(a, b int) int { return a - b },
 		"zone":  func() string { return s.loc.String() },
 		"join":  strings.Join,
 		"bytes": fmtBytes,

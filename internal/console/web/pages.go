@@ -516,10 +516,29 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if err != nil {
 		return err
 	}
+	var recIDs []string
+	for _, e := range page.Entries {
+		if id, ok := strings.CutPrefix(e.Object, "recommendation:"); ok {
+			recIDs = append(recIDs, id)
+		}
+	}
+	recs := map[string]store.RecommendationStatus{}
+	if len(recIDs) > 0 {
+		if recs, err = s.st.RecommendationStatuses(ctx, recIDs); err != nil {
+			return err
+		}
+	}
 	for _, e := range page.Entries {
 		row := auditRow{AuditEntry: e}
 		if id, ok := strings.CutPrefix(e.Object, "alert:"); ok {
 			row.Href = alertHref(id, r.URL.RequestURI())
+		}
+		if id, ok := strings.CutPrefix(e.Object, "recommendation:"); ok {
+			// The device the recommendation is for, by the address its
+			// status is kept with.
+			if a, err := store.NormalizeAddr(recs[id].Device); err == nil {
+				row.Href = href("/devices", url.Values{"device": {a}})
+			}
 		}
 		d.Entries = append(d.Entries, row)
 	}

@@ -374,7 +374,9 @@ func TestPageSafety(t *testing.T) {
 	a := e.pick("s7comm.plc_stop")
 	inline := regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]|<script>|\sstyle=|\son[a-z]+=|javascript:`)
 	for _, p := range []string{"/alerts", "/alerts?group=severity", "/alerts/" + a.ID, "/alerts/" + a.ID + "?tab=map", "/alerts/" + a.ID + "?tab=timeline",
-		"/alerts/" + a.ID + "?tab=evidence", "/alerts/" + a.ID + "/pane", "/devices", "/devices/" + fixtureSensor + "/1", "/map", "/events", "/sites", "/audit"} {
+		"/alerts/" + a.ID + "?tab=evidence", "/alerts/" + a.ID + "/pane", "/devices", "/devices/" + fixtureSensor + "/1", "/map", "/events", "/sites", "/audit",
+		"/devices?sort=risk", "/devices/" + fixtureSensor + "/8?tab=recommendations", "/devices/" + fixtureSensor + "/8?tab=vulnerabilities",
+		"/vulnerabilities", "/vulnerabilities?by=device", "/vulnerabilities?by=advisory"} {
 		res := u.get(p).ok(t, p)
 		if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("%s: CSP %q", p, csp)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/console/vulns"
 	"github.com/otwatch/otwatch/internal/inventory"
-	"github.com/otwatch/otwatch/internal/recommend"
 	"github.com/otwatch/otwatch/internal/report"
 	"github.com/otwatch/otwatch/internal/store"
 )
@@ -98,7 +98,7 @@ func (s *server) alertReport(ctx context.Context, rec *store.AlertRecord) (repor
 				continue
 			}
 			seen[r.ID] = true
-			in.Recommendations = append(in.Recommendations, reportRec(r, &d.Device))
+			in.Recommendations = append(in.Recommendations, s.reportRec(r, &d.Device))
 		}
 	}
 	cs, err := s.st.Comments(ctx, rec.ID)
@@ -111,6 +111,16 @@ func (s *server) alertReport(ctx context.Context, rec *store.AlertRecord) (repor
 	return in, nil
 }
 
-func reportRec(r recommend.Recommendation, d *inventory.Device) report.Recommendation {
-	return report.Recommendation{Severity: r.Severity.String(), Title: deviceName(d) + ": " + r.Title, Text: r.Text}
+// reportRec returns a recommendation for the PDF: its status, who set it,
+// when and why, before its text.
+func (s *server) reportRec(r vulns.Recommendation, d *inventory.Device) report.Recommendation {
+	st := "Status: " + statusText(r.Status)
+	if r.Actor != "" {
+		st += ", set by " + r.Actor + " on " + fmtTime(r.Changed, s.loc)
+	}
+	if r.Reason != "" {
+		st += ": " + r.Reason
+	}
+	return report.Recommendation{Severity: r.Severity.String(), Title: deviceName(d) + ": " + r.Title + " [" + statusText(r.Status) + "]",
+		Text: st + ".\n" + r.Text}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/console/auth"
+	"github.com/otwatch/otwatch/internal/console/vulns"
 	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/devmap"
 	"github.com/otwatch/otwatch/internal/store"
@@ -34,8 +35,8 @@ type Options struct {
 	// Logger receives server-side errors; slog.Default when nil.
 	Logger *slog.Logger
 	// Advisories are the vendor advisories matched against devices for
-	// their Vulnerabilities tab and advisory recommendations; nil leaves
-	// those empty.
+	// their Vulnerabilities tab, advisory recommendations, risk and the
+	// fleet's Vulnerabilities page; nil leaves those empty.
 	Advisories *csaf.Catalog
 	// Location is the time zone pages show times in and read times typed
 	// into filters in; UTC when nil.
@@ -61,6 +62,7 @@ func Pages(opts Options) func(store.Store, *auth.Auth) http.Handler {
 type server struct {
 	st      store.Store
 	auth    *auth.Auth
+	fleet   *vulns.Fleet
 	opts    Options
 	log     *slog.Logger
 	loc     *time.Location
@@ -78,7 +80,8 @@ type staticFile struct {
 
 // New returns the pages over st, authenticating with a.
 func New(st store.Store, a *auth.Auth, opts Options) http.Handler {
-	s := &server{st: st, auth: a, opts: opts, log: opts.Logger, loc: opts.Location, mux: http.NewServeMux()}
+	s := &server{st: st, auth: a, opts: opts, log: opts.Logger, loc: opts.Location, mux: http.NewServeMux(),
+		fleet: vulns.New(st, vulns.Options{Advisories: opts.Advisories})}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -136,6 +139,9 @@ func (s *server) routes() {
 	s.page("GET /devices/{sensor}/{id}", store.RoleReadOnly, s.devicePage)
 	s.page("POST /devices/{sensor}/{id}/override", store.RoleAnalyst, s.deviceOverride)
 	s.page("POST /devices/{sensor}/{id}/override/delete", store.RoleAnalyst, s.deviceOverrideDelete)
+	s.page("POST /devices/{sensor}/{id}/recommendations/{rec}/status", store.RoleAnalyst, s.recommendationStatus)
+
+	s.page("GET /vulnerabilities", store.RoleReadOnly, s.vulnerabilitiesPage)
 
 	s.page("GET /map", store.RoleReadOnly, s.mapPage)
 	s.page("GET /events", store.RoleReadOnly, s.eventsPage)
@@ -291,6 +297,7 @@ var flashText = map[string]string{
 	"saved":     "Saved.",
 	"deleted":   "Deleted.",
 	"mode":      "Sensor mode switched.",
+	"recstatus": "Recommendation status changed.",
 }
 
 // render executes page's template into a buffer, then writes it.
@@ -327,7 +334,7 @@ func (s *server) renderFragment(w http.ResponseWriter, page, name string, data a
 
 // pageNames are the page templates; each is parsed with layout.html and
 // parts.html.
-var pageNames = []string{"error", "login", "alerts", "alert", "devices", "device", "map", "events", "sites", "audit"}
+var pageNames = []string{"error", "login", "alerts", "alert", "devices", "device", "map", "events", "sites", "audit", "vulnerabilities"}
 
 func parseTemplates(funcs template.FuncMap) map[string]*template.Template {
 	common := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))

@@ -121,7 +121,7 @@
 
   // Keyboard shortcuts.
   var pendingG = false;
-  var goKeys = { a: "/alerts", d: "/devices", m: "/map", e: "/events", s: "/sites", l: "/audit" };
+  var goKeys = { a: "/alerts", d: "/devices", v: "/vulnerabilities", m: "/map", e: "/events", s: "/sites", l: "/audit" };
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) { return; }
     if (e.key === "Escape") {

@@ -1,0 +1,172 @@
+package vulns
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/inventory"
+	"github.com/otwatch/otwatch/internal/store"
+)
+
+// bigFleet stores n devices on one sensor: a third are PLC-9 CPUs at
+// firmware versions of which some are affected by the test advisory, a
+// third gateways, the rest workstations of ten models; each device is the
+// client of two others, and one alert in ten devices sends a password in
+// clear.
+func bigFleet(tb testing.TB, st store.Store, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := st.PutSensor(ctx, store.Sensor{ID: "big", Name: "Big"}, "test"); err != nil {
+		tb.Fatal(err)
+	}
+	devs := make([]inventory.Device, n)
+	for i := range devs {
+		d := inventory.Device{ID: inventory.DeviceID(i + 1), IPs: []string{fmt.Sprintf("10.40.%d.%d", i/200, 1+i%200)},
+			MAC: fmt.Sprintf("02:00:00:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff), Name: fmt.Sprintf("dev-%04d", i),
+			FirstSeen: t0, LastSeen: t0.Add(time.Hour), Purdue: 1 + i%3}
+		switch i % 3 {
+		case 0:
+			d.Vendor, d.Model, d.Product, d.Type = "Example Industrial GmbH", "9EX9 910-0AA00-0AB0", "PLC-9 CPU 910", inventory.TypePLC
+			d.Firmware = []string{"V2.5", "V2.8.1", "V2.9.4", "V3.0"}[i%4]
+			d.Serves = []inventory.Service{{Protocol: "telnet", Transport: "tcp", Port: 23}}
+		case 1:
+			d.Vendor, d.Product, d.Type, d.Firmware = "Example Industrial", "Gateway GW-20", inventory.TypeNetwork, []string{"1.4.1", "1.4.2"}[i%2]
+		default:
+			d.Vendor, d.Model, d.Type, d.Firmware = "Contoso", fmt.Sprintf("WS-%d", i%10), inventory.TypeEngineering, fmt.Sprintf("1.%d", i%5)
+		}
+		devs[i] = d
+	}
+	var conns []inventory.Connection
+	var alerts []*alert.Alert
+	for i := range devs {
+		for k := 1; k <= 2; k++ {
+			j := (i*7 + k*31) % n
+			if j != i {
+				conns = append(conns, inventory.Connection{Client: devs[i].ID, Server: devs[j].ID, Protocol: "telnet", Transport: "tcp", Port: 23,
+					First: t0, Last: t0.Add(time.Minute), PacketsTo: 10, PacketsFr: 10})
+			}
+		}
+		if i%10 == 0 {
+			src := alert.Party{IP: netip.MustParseAddr(devs[(i+1)%n].IPs[0]), Port: 50000}
+			dst := alert.Party{IP: netip.MustParseAddr(devs[i].IPs[0]), Port: 23}
+			a := mkAlert("malware.cleartext_credentials", alert.High, alert.Malware, "telnet", src, dst, t0.Add(time.Duration(i)*time.Second))
+			a.Sensor, a.ID = "big", alert.ID("big", a.Type, src.Key(), dst.Key(), "", a.FirstDetection)
+			alerts = append(alerts, a)
+		}
+	}
+	for _, err := range []error{st.PutDevices(ctx, "big", devs), st.PutConnections(ctx, "big", conns), st.PutAlerts(ctx, alerts)} {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// TestFleetScale assesses 3,000 devices: the first assessment, the same
+// again (nothing changed), and after one device changed.
+func TestFleetScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("assesses 3,000 devices")
+	}
+	st := openStore(t)
+	bigFleet(t, st, 3000)
+	f := New(st, Options{Advisories: catalog(t), MaxAge: -1})
+	ctx := context.Background()
+	timed := func(what string) (*Assessment, time.Duration) {
+		start := time.Now()
+		a, err := f.Assess(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		t.Logf("%s: %v", what, d)
+		return a, d
+	}
+	a, cold := timed("first assessment")
+	if len(a.Devices) != 3000 || len(a.ByCVE()) != 1 || len(a.ByCVE()[0].Affected) < 500 {
+		t.Fatalf("%d devices, CVEs %+v", len(a.Devices), len(a.ByCVE()))
+	}
+	b, same := timed("nothing changed")
+	if b != a {
+		t.Error("the fleet was assessed again although nothing changed")
+	}
+	d := a.Devices[0].Record.Device
+	d.Name = "renamed"
+	if err := st.PutDevices(ctx, "big", []inventory.Device{d}); err != nil {
+		t.Fatal(err)
+	}
+	c, changed := timed("one device renamed")
+	if c == a || c.Device("big", d.ID).Record.Name != "renamed" {
+		t.Error("the change is not in the new assessment")
+	}
+	// Generous bounds: the machine running the tests may be busy.
+	if cold > 20*time.Second || same > 5*time.Second || changed > 10*time.Second {
+		t.Errorf("3,000 devices took %v, then %v unchanged, %v after a change", cold, same, changed)
+	}
+}
+
+// BenchmarkAssess assesses a fleet of 3,000 devices whose inventory
+// changes between assessments (a new name each time), so that every
+// device is assessed again; the matches come from the cache.
+func BenchmarkAssess(b *testing.B) {
+	st := openStore(b)
+	bigFleet(b, st, 3000)
+	f := New(st, Options{Advisories: catalog(b), MaxAge: -1})
+	ctx := context.Background()
+	if _, err := f.Assess(ctx); err != nil {
+		b.Fatal(err)
+	}
+	rec, err := st.Device(ctx, "big", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := rec.Device
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		d.Name = fmt.Sprintf("renamed-%d", i)
+		if err := st.PutDevices(ctx, "big", []inventory.Device{d}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Assess(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAssessUnchanged assesses the same fleet of 3,000 devices again:
+// the store is read, nothing is assessed.
+func BenchmarkAssessUnchanged(b *testing.B) {
+	st := openStore(b)
+	bigFleet(b, st, 3000)
+	f := New(st, Options{Advisories: catalog(b), MaxAge: -1})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Assess(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAssessCached asks for the assessment of 3,000 devices within
+// MaxAge, as page views do: only the statuses are read.
+func BenchmarkAssessCached(b *testing.B) {
+	st := openStore(b)
+	bigFleet(b, st, 3000)
+	f := New(st, Options{Advisories: catalog(b)})
+	ctx := context.Background()
+	if _, err := f.Assess(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Assess(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
