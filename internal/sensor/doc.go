@@ -19,6 +19,12 @@
 // ids. The sensor's mode and baseline live in the store, so a restarted
 // sensor continues learning, or stays operational, where it left off.
 //
+// The inventory numbers devices in the order one run finds them, so the
+// writer stores devices, connections and timeline events under the IDs
+// the store keeps by each device's key (store.Store.DeviceIDs): a device
+// keeps its ID, and its page in the console, across restarts. The writer
+// caches the IDs it learned, asking the store only about new devices.
+//
 // Metrics serves counters and gauges in the Prometheus text exposition
 // format.
 package sensor

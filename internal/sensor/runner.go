@@ -329,19 +329,22 @@ func (r *runner) housekeep(force bool) {
 	}
 	snap := r.inv.Snapshot()
 	if eventsDue {
-		addrs := make(map[inventory.DeviceID]string, len(snap.Devices))
-		for i := range snap.Devices {
-			addrs[snap.Devices[i].ID] = store.DeviceAddr(&snap.Devices[i])
+		it := eventsItem{events: make([]store.Event, len(r.events)), keys: map[inventory.DeviceID]string{}}
+		addr := func(id inventory.DeviceID) string {
+			d := snap.Device(id)
+			if d == nil {
+				return "" // merged into another since
+			}
+			it.keys[id] = d.Key()
+			return store.DeviceAddr(d)
 		}
-		addr := func(id inventory.DeviceID) string { return addrs[id] }
-		evs := make([]store.Event, len(r.events))
 		for i, e := range r.events {
-			evs[i] = store.EventOf(r.cfg.Name, e, addr)
+			it.events[i] = store.EventOf(r.cfg.Name, e, addr)
 		}
 		clear(r.events)
 		r.events = r.events[:0]
 		r.lastEvents = now
-		r.send(evs)
+		r.send(it)
 	}
 	if snapDue && len(snap.Devices)+len(snap.Connections) > 0 {
 		r.lastSnap = now

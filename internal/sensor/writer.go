@@ -2,10 +2,12 @@ package sensor
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/alert"
@@ -16,8 +18,15 @@ import (
 )
 
 // Items the pipeline goroutine hands the writer, besides *alert.Alert
-// copies, []store.Event and *inventory.Snapshot.
+// copies and *inventory.Snapshot.
 type (
+	// eventsItem: timeline events, whose DeviceID and PeerID are IDs of
+	// the run's inventory, and the keys (inventory.Device.Key) of the
+	// devices they name that the inventory still holds.
+	eventsItem struct {
+		events []store.Event
+		keys   map[inventory.DeviceID]string
+	}
 	// modeItem: the detector switched mode at capture time at.
 	modeItem struct {
 		mode store.SensorMode
@@ -75,6 +84,13 @@ type writer struct {
 	files    []fileItem
 	dirty    bool // state changed since saved
 
+	// The store keeps device IDs of its own, by device key, that outlive
+	// this run's inventory IDs (store.Store.DeviceIDs); the writer stores
+	// devices, connections and events under those. keyOf and storeID
+	// cache what the run learned, so that known devices cost no query.
+	keyOf   map[inventory.DeviceID]string // the key of each inventory ID
+	storeID map[string]inventory.DeviceID // the store ID of each key; 0 for a key the store refuses
+
 	failures int
 	retryAt  time.Time
 	lastBase time.Time
@@ -131,11 +147,17 @@ func (w *writer) add(it any) bool {
 		}
 		p.a = v
 		return len(w.order) >= w.batchSize
-	case []store.Event:
-		w.events = append(w.events, v...)
+	case eventsItem:
+		w.events = append(w.events, v.events...)
+		for id, k := range v.keys {
+			w.setKey(id, k)
+		}
 		return len(w.events) >= store.MaxBatch
 	case *inventory.Snapshot:
 		w.snap = v
+		for i := range v.Devices {
+			w.setKey(v.Devices[i].ID, v.Devices[i].Key())
+		}
 	case modeItem:
 		w.mode = v.mode
 		w.baseDue = true
@@ -238,9 +260,12 @@ func (w *writer) flush(ctx context.Context) error {
 	if err := w.flushEvidence(ctx); err != nil {
 		return err
 	}
+	if err := w.resolveIDs(ctx); err != nil {
+		return w.counted(err)
+	}
 	for len(w.events) > 0 {
 		n := min(len(w.events), store.MaxBatch)
-		if err := w.putEvents(ctx, w.events[:n]); err != nil {
+		if err := w.putEvents(ctx, w.storeEvents(w.events[:n])); err != nil {
 			return w.counted(fmt.Errorf("storing events: %w", err))
 		}
 		w.events = w.events[n:]
@@ -397,16 +422,18 @@ func (w *writer) putEvents(ctx context.Context, evs []store.Event) error {
 	return nil
 }
 
-// putSnapshot stores the devices and connections of an inventory snapshot.
+// putSnapshot stores the devices and connections of an inventory
+// snapshot, under their store IDs.
 func (w *writer) putSnapshot(ctx context.Context, s *inventory.Snapshot) error {
-	for ds := s.Devices; len(ds) > 0; {
+	devs, conns := w.storeSnapshot(s)
+	for ds := devs; len(ds) > 0; {
 		n := min(len(ds), store.MaxBatch)
 		if err := w.st.PutDevices(ctx, w.sensor, ds[:n]); err != nil {
 			return fmt.Errorf("storing devices: %w", err)
 		}
 		ds = ds[n:]
 	}
-	for cs := s.Connections; len(cs) > 0; {
+	for cs := conns; len(cs) > 0; {
 		n := min(len(cs), store.MaxBatch)
 		if err := w.st.PutConnections(ctx, w.sensor, cs[:n]); err != nil {
 			return fmt.Errorf("storing connections: %w", err)
@@ -428,4 +455,165 @@ func (w *writer) putBaseline(ctx context.Context) error {
 	}
 	w.log.Debug("baseline stored", "entries", len(recs))
 	return nil
+}
+
+// setKey records the key of a device of the run's inventory.
+func (w *writer) setKey(id inventory.DeviceID, key string) {
+	if w.keyOf == nil {
+		w.keyOf = map[inventory.DeviceID]string{}
+	}
+	w.keyOf[id] = key
+}
+
+// resolveIDs asks the store for the IDs of the keys, not asked before, of
+// the devices the pending snapshot and events name, in the order of their
+// inventory IDs (so that a new store numbers devices as the inventory
+// does). A key the store refuses is recorded with ID 0 and its device is
+// left out.
+func (w *writer) resolveIDs(ctx context.Context) error {
+	if w.storeID == nil {
+		w.storeID = map[string]inventory.DeviceID{}
+	}
+	type need struct {
+		id  inventory.DeviceID
+		key string
+	}
+	var needs []need
+	var asked map[string]bool
+	add := func(id inventory.DeviceID, key string) {
+		if _, ok := w.storeID[key]; ok || key == "" || asked[key] {
+			return
+		}
+		if err := store.CheckDeviceKeys(w.sensor, []string{key}); err != nil {
+			w.storeID[key] = 0
+			w.fail("leaving out a device whose key the store refuses", err)
+			return
+		}
+		if asked == nil {
+			asked = map[string]bool{}
+		}
+		asked[key] = true
+		needs = append(needs, need{id, key})
+	}
+	if w.snap != nil {
+		for i := range w.snap.Devices {
+			add(w.snap.Devices[i].ID, w.snap.Devices[i].Key())
+		}
+	}
+	for i := range w.events {
+		for _, id := range [2]inventory.DeviceID{w.events[i].DeviceID, w.events[i].PeerID} {
+			if id != 0 {
+				add(id, w.keyOf[id])
+			}
+		}
+	}
+	if len(needs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(needs, func(a, b need) int { return cmp.Compare(a.id, b.id) })
+	keys := make([]string, len(needs))
+	for i := range needs {
+		keys[i] = needs[i].key
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), store.MaxBatch)
+		ids, err := w.st.DeviceIDs(ctx, w.sensor, keys[:n])
+		if err != nil {
+			return fmt.Errorf("resolving device ids: %w", err)
+		}
+		for i, k := range keys[:n] {
+			w.storeID[k] = ids[i]
+		}
+		keys = keys[n:]
+	}
+	w.log.Debug("device ids resolved", "new", len(needs), "known", len(w.storeID))
+	return nil
+}
+
+// storeIDOf returns the store ID of a device of the run's inventory, 0
+// when unknown.
+func (w *writer) storeIDOf(id inventory.DeviceID) inventory.DeviceID {
+	if id == 0 {
+		return 0
+	}
+	k, ok := w.keyOf[id]
+	if !ok {
+		return 0
+	}
+	return w.storeID[k]
+}
+
+// storeEvents returns a copy of evs naming devices by their store IDs.
+func (w *writer) storeEvents(evs []store.Event) []store.Event {
+	out := slices.Clone(evs)
+	for i := range out {
+		out[i].DeviceID, out[i].PeerID = w.storeIDOf(out[i].DeviceID), w.storeIDOf(out[i].PeerID)
+	}
+	return out
+}
+
+// storeSnapshot returns the devices and connections of s under their
+// store IDs. Two devices of the inventory with one key (a routed device
+// seen through two ports of its router, until the inventory merges them)
+// are one device of the store: the one seen last is kept, and their
+// connections are merged likewise.
+func (w *writer) storeSnapshot(s *inventory.Snapshot) ([]inventory.Device, []inventory.Connection) {
+	ids := make(map[inventory.DeviceID]inventory.DeviceID, len(s.Devices))
+	at := make(map[inventory.DeviceID]int, len(s.Devices)) // index in devs by store ID
+	devs := make([]inventory.Device, 0, len(s.Devices))
+	merged := false
+	for i := range s.Devices {
+		d := s.Devices[i]
+		id := w.storeID[d.Key()]
+		if id == 0 {
+			continue
+		}
+		ids[d.ID] = id
+		d.ID = id
+		if j, dup := at[id]; dup {
+			merged = true
+			if d.LastSeen.After(devs[j].LastSeen) {
+				devs[j] = d
+			}
+			continue
+		}
+		at[id] = len(devs)
+		devs = append(devs, d)
+	}
+	for i := range devs {
+		if r := devs[i].RoutedBy; r != 0 {
+			devs[i].RoutedBy = ids[r]
+			if devs[i].RoutedBy == 0 {
+				devs[i].RoutedBy = w.storeIDOf(r)
+			}
+		}
+	}
+	type connKey struct {
+		client, server                inventory.DeviceID
+		protocol, transport, relation string
+		port                          uint16
+	}
+	var seen map[connKey]int
+	if merged {
+		seen = map[connKey]int{}
+	}
+	conns := make([]inventory.Connection, 0, len(s.Connections))
+	for _, c := range s.Connections {
+		c.Client, c.Server = ids[c.Client], ids[c.Server]
+		if c.Client == 0 || c.Server == 0 || c.Client == c.Server {
+			continue
+		}
+		if merged {
+			k := connKey{c.Client, c.Server, c.Protocol, c.Transport, c.Relation, c.Port}
+			if j, dup := seen[k]; dup {
+				if c.Last.After(conns[j].Last) {
+					conns[j] = c
+				}
+				continue
+			}
+			seen[k] = len(conns)
+		}
+		conns = append(conns, c)
+	}
+	return devs, conns
 }

@@ -3,9 +3,12 @@ package sensor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/simulate"
 	"github.com/otwatch/otwatch/internal/store"
 )
@@ -160,5 +164,122 @@ func TestRunCorruptFile(t *testing.T) {
 	cfg.Logger = logs.logger()
 	if err := Run(context.Background(), cfg); err != nil {
 		t.Errorf("second Run = %v; want the cut file skipped", err)
+	}
+}
+
+// countingStore counts the keys DeviceIDs is asked for.
+type countingStore struct {
+	store.Store
+	calls int
+	keys  []string
+}
+
+func (c *countingStore) DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inventory.DeviceID, error) {
+	c.calls++
+	c.keys = append(c.keys, keys...)
+	return c.Store.DeviceIDs(ctx, sensor, keys)
+}
+
+// TestWriterDeviceIDs feeds a writer snapshots and events of one run's
+// inventory and checks what it stores under the store's device IDs, and
+// that it asks the store only for keys it has not asked for before.
+func TestWriterDeviceIDs(t *testing.T) {
+	ctx := context.Background()
+	cs := &countingStore{Store: openStore(t, filepath.Join(t.TempDir(), "w.db"))}
+	// The store already knows two devices, from an earlier run.
+	if _, err := cs.Store.DeviceIDs(ctx, "w", []string{"00:00:00:00:00:0b", "00:00:00:00:00:0a"}); err != nil {
+		t.Fatal(err)
+	}
+	w := &writer{st: cs, sensor: "w", actor: "test", log: slog.New(slog.DiscardHandler), m: NewMetrics(), base: baseline.New(0),
+		state: &State{Files: map[string]FileState{}}, batchSize: 10, interval: time.Second, alerts: map[string]*pendingAlert{}}
+	t0 := simulate.DefaultStart
+	dev := func(id inventory.DeviceID, mac, addr string, routedBy inventory.DeviceID, last time.Duration) inventory.Device {
+		return inventory.Device{ID: id, MAC: mac, Address: addr, RoutedBy: routedBy, Purdue: -1, Type: inventory.TypeUnknown,
+			FirstSeen: t0, LastSeen: t0.Add(last)}
+	}
+	conn := func(c, s inventory.DeviceID, port uint16, last time.Duration) inventory.Connection {
+		return inventory.Connection{Client: c, Server: s, Protocol: "modbus", Transport: "tcp", Port: port, First: t0, Last: t0.Add(last)}
+	}
+	type want struct {
+		devices map[inventory.DeviceID]string // store ID → key
+		conns   []string                      // "client key→server key port"
+		asked   []string                      // keys asked of the store by this step
+	}
+	steps := []struct {
+		name string
+		in   []any
+		want want
+	}{
+		{"first snapshot: new and known devices", []any{&inventory.Snapshot{
+			Devices:     []inventory.Device{dev(1, "00:00:00:00:00:0a", "", 0, 1), dev(2, "00:00:00:00:00:0c", "", 0, 1), dev(3, "00:00:00:00:00:0b", "", 0, 1)},
+			Connections: []inventory.Connection{conn(1, 2, 502, 1), conn(3, 1, 502, 1)}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502"},
+				[]string{"00:00:00:00:00:0a", "00:00:00:00:00:0c", "00:00:00:00:00:0b"}}},
+		{"same devices again: no query", []any{&inventory.Snapshot{
+			Devices:     []inventory.Device{dev(1, "00:00:00:00:00:0a", "", 0, 2), dev(2, "00:00:00:00:00:0c", "", 0, 2), dev(3, "00:00:00:00:00:0b", "", 0, 2)},
+			Connections: []inventory.Connection{conn(2, 3, 102, 2)}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102"},
+				nil}},
+		{"routed devices, one seen through two ports of its router", []any{&inventory.Snapshot{
+			Devices: []inventory.Device{dev(1, "00:00:00:00:00:0a", "", 0, 3), dev(2, "00:00:00:00:00:0c", "", 0, 3), dev(3, "00:00:00:00:00:0b", "", 0, 3),
+				dev(4, "", "bacnet:5:7", 1, 3), dev(5, "", "bacnet:5:7", 1, 4)},
+			Connections: []inventory.Connection{conn(4, 2, 47808, 3), conn(5, 2, 47808, 4), conn(4, 5, 47808, 4)}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b", 4: "bacnet:5:7"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102",
+					"bacnet:5:7→00:00:00:00:00:0c 47808"},
+				[]string{"bacnet:5:7"}}},
+		{"events name a device not in a snapshot yet", []any{eventsItem{
+			events: []store.Event{{Time: t0, Sensor: "w", Type: "new_device", Device: "10.0.0.9", DeviceID: 6},
+				{Time: t0, Sensor: "w", Type: "new_connection", Device: "10.0.0.9", DeviceID: 6, Peer: "10.0.0.1", PeerID: 1}},
+			keys: map[inventory.DeviceID]string{6: "00:00:00:00:00:0d", 1: "00:00:00:00:00:0a"}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b", 4: "bacnet:5:7"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102",
+					"bacnet:5:7→00:00:00:00:00:0c 47808"},
+				[]string{"00:00:00:00:00:0d"}}},
+	}
+	for _, st := range steps {
+		before := len(cs.keys)
+		for _, it := range st.in {
+			w.add(it)
+		}
+		if err := w.flush(ctx); err != nil {
+			t.Fatalf("%s: flush: %v", st.name, err)
+		}
+		if got := cs.keys[before:]; !slices.Equal(got, st.want.asked) {
+			t.Errorf("%s: asked the store for %q, want %q", st.name, got, st.want.asked)
+		}
+		devs, conns := storedInventory(t, cs, "w")
+		got := map[inventory.DeviceID]string{}
+		for id, d := range devs {
+			got[id] = d.Key()
+			if d.Address != "" && d.RoutedBy != 2 {
+				t.Errorf("%s: %s routed by %d, want 2 (the store ID of its router)", st.name, d.Address, d.RoutedBy)
+			}
+		}
+		if !maps.Equal(got, st.want.devices) {
+			t.Errorf("%s: stored devices %v, want %v", st.name, got, st.want.devices)
+		}
+		var gotConns []string
+		for l := range conns {
+			gotConns = append(gotConns, fmt.Sprintf("%s→%s %d", l.client, l.server, l.port))
+		}
+		slices.Sort(gotConns)
+		if !slices.Equal(gotConns, st.want.conns) {
+			t.Errorf("%s: stored connections %q, want %q", st.name, gotConns, st.want.conns)
+		}
+	}
+	evs, err := cs.Events(ctx, store.EventQuery{Sensors: []string{"w"}, Ascending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs.Events {
+		got = append(got, fmt.Sprintf("%s %d %d", e.Type, e.DeviceID, e.PeerID))
+	}
+	slices.Sort(got)
+	if want := []string{"new_connection 5 2", "new_device 5 0"}; !slices.Equal(got, want) {
+		t.Errorf("stored events %q, want %q", got, want)
 	}
 }

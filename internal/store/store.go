@@ -40,6 +40,7 @@ const (
 	MaxReasonLen   = 1000 // characters in a status change reason
 	MaxValues      = 100  // values in one filter dimension
 	MaxBatch       = 100000
+	MaxKeyLen      = 256  // bytes in a device key (DeviceIDs)
 	DefaultLimit   = 50   // page size when a query's Limit is 0
 	MaxLimit       = 1000 // largest page size
 	DefaultRelated = 200  // related alerts or events returned when limit is 0
@@ -70,12 +71,25 @@ type Store interface {
 	// changes nothing. An event with a zero Time or empty Type is
 	// ErrInvalid.
 	PutEvents(ctx context.Context, events []Event) error
-	// PutDevices upserts a sensor's devices by (sensor, device ID), as
-	// taken from an inventory snapshot.
+	// PutDevices upserts a sensor's devices by (sensor, device ID). The
+	// IDs are the store's (DeviceIDs), not an inventory snapshot's, which
+	// are positions in one run's inventory.
 	PutDevices(ctx context.Context, sensor string, devices []inventory.Device) error
 	// PutConnections upserts a sensor's connections by (sensor, client,
-	// server, protocol, transport, port, relation).
+	// server, protocol, transport, port, relation), their ends given by
+	// store device IDs as in PutDevices.
 	PutConnections(ctx context.Context, sensor string, conns []inventory.Connection) error
+	// DeviceIDs returns the store IDs of a sensor's devices given by their
+	// stable keys (inventory.Device.Key), in the order of keys, in one
+	// transaction: a key the store knows keeps its ID for as long as the
+	// store knows it; a new key gets a new ID, one never given to another
+	// key of the sensor nor held by a device already stored for it. So
+	// the same keys always resolve to the same IDs, across restarts of the
+	// sensor and of the store; a key repeated in keys gets one ID. Each
+	// sensor has IDs of its own. An empty sensor, an empty key or one
+	// longer than MaxKeyLen bytes or not UTF-8, or more than MaxBatch
+	// keys, is ErrInvalid (CheckDeviceKeys).
+	DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inventory.DeviceID, error)
 	// PutBaseline upserts a sensor's baseline records by entry.
 	PutBaseline(ctx context.Context, sensor string, records []baseline.Record) error
 	// Baseline returns a sensor's baseline records, in the order of

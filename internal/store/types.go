@@ -104,6 +104,27 @@ func DeviceAddr(d *inventory.Device) string {
 	return d.Address
 }
 
+// CheckDeviceKeys reports whether DeviceIDs may resolve keys for sensor:
+// a sensor, at most MaxBatch keys, each of them not empty, UTF-8 without
+// NUL and at most MaxKeyLen bytes long; ErrInvalid otherwise.
+func CheckDeviceKeys(sensor string, keys []string) error {
+	if sensor == "" {
+		return fmt.Errorf("%w: device keys without sensor", ErrInvalid)
+	}
+	if len(keys) > MaxBatch {
+		return fmt.Errorf("%w: %d device keys in one batch", ErrInvalid, len(keys))
+	}
+	for _, k := range keys {
+		if len(k) > MaxKeyLen {
+			return fmt.Errorf("%w: device key of %d bytes", ErrInvalid, len(k))
+		}
+		if k == "" || !utf8.ValidString(k) || strings.IndexByte(k, 0) >= 0 {
+			return fmt.Errorf("%w: device key %q", ErrInvalid, k)
+		}
+	}
+	return nil
+}
+
 // EventOf converts an inventory event of sensor into a timeline event;
 // addr gives a device's address (DeviceAddr of the snapshot's device), ""
 // when unknown.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -159,6 +160,91 @@ func (d *DB) PutConnections(ctx context.Context, sensor string, conns []inventor
 		}
 		return nil
 	})
+}
+
+// DeviceIDs returns the store IDs of a sensor's devices by key, giving
+// new keys the IDs after the sensor's last one. The sensor's device_seq
+// row, locked until commit, makes concurrent calls give out IDs in turn;
+// a key that a concurrent call stored first keeps that call's ID.
+func (d *DB) DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inventory.DeviceID, error) {
+	if err := store.CheckDeviceKeys(sensor, keys); err != nil {
+		return nil, err
+	}
+	uniq := make([]string, 0, len(keys))
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	var ids map[string]int64
+	err := d.write(ctx, func(w *wtx) error {
+		ids = make(map[string]int64, len(uniq))
+		lookup := func(keys []string) error {
+			rows, err := w.Query(ctx, "SELECT key, id FROM device_keys WHERE sensor = $1 AND key = ANY($2)", sensor, keys)
+			if err != nil {
+				return err
+			}
+			var k string
+			var id int64
+			_, err = pgx.ForEachRow(rows, []any{&k, &id}, func() error { ids[k] = id; return nil })
+			return err
+		}
+		if err := lookup(uniq); err != nil {
+			return d.fail("reading device ids", err)
+		}
+		var missing []string
+		for _, k := range uniq {
+			if _, ok := ids[k]; !ok {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		n := int64(len(missing))
+		var last int64
+		if err := w.QueryRow(ctx, `INSERT INTO device_seq AS s (sensor, last)
+			VALUES ($1, (SELECT coalesce(max(id), 0) FROM devices WHERE sensor = $1) + $2)
+			ON CONFLICT (sensor) DO UPDATE SET last = greatest(s.last, (SELECT coalesce(max(id), 0) FROM devices WHERE sensor = $1)) + $2
+			RETURNING last`, sensor, n).Scan(&last); err != nil {
+			return d.fail("giving out device ids", err)
+		}
+		if last > math.MaxUint32 {
+			return fmt.Errorf("postgres: device ids of %s: all %d ids are taken", sensor, uint32(math.MaxUint32))
+		}
+		newIDs := make([]int64, n)
+		for i := range newIDs {
+			newIDs[i] = last - n + 1 + int64(i)
+		}
+		rows, err := w.Query(ctx, `INSERT INTO device_keys (sensor, key, id) SELECT $1, key, id FROM unnest($2::text[], $3::int8[]) AS t(key, id)
+			ON CONFLICT (sensor, key) DO NOTHING RETURNING key, id`, sensor, missing, newIDs)
+		if err == nil {
+			var k string
+			var id int64
+			_, err = pgx.ForEachRow(rows, []any{&k, &id}, func() error { ids[k] = id; return nil })
+		}
+		if err != nil {
+			return d.fail("storing device ids", err)
+		}
+		// Keys a concurrent call stored first keep the IDs it gave them.
+		missing = slices.DeleteFunc(missing, func(k string) bool { _, ok := ids[k]; return ok })
+		if len(missing) > 0 {
+			if err := lookup(missing); err != nil {
+				return d.fail("reading device ids", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inventory.DeviceID, len(keys))
+	for i, k := range keys {
+		out[i] = inventory.DeviceID(ids[k])
+	}
+	return out, nil
 }
 
 const deviceSelect = `SELECT d.sensor, coalesce(s.site, ''), coalesce(s.zone, ''), d.doc, d.last_ns, d.first_ns, d.name, d.id

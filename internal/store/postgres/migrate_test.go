@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -248,4 +250,31 @@ func TestMissingSchema(t *testing.T) {
 	if !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("opening with a search_path of no schema: %v, want ErrInvalid", err)
 	}
+}
+
+// TestMigrateDeviceIDs stores devices with schema version 3, which kept
+// no device IDs of its own, and checks that the upgraded schema keeps
+// their IDs.
+func TestMigrateDeviceIDs(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	old, err := open(ctx, dsn, store.Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.UpgradeDeviceIDs(t, func(sensor string, devs []inventory.Device) {
+		if err := old.PutDevices(ctx, sensor, devs); err != nil {
+			t.Fatal(err)
+		}
+	}, func() store.Store {
+		old.Close()
+		if v := schemaVersion(t, dsn); v != 3 {
+			t.Fatalf("schema version %d before the upgrade, want 3", v)
+		}
+		s, err := Open(ctx, dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

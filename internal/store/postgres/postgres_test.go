@@ -99,6 +99,23 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, openFresh)
 }
 
+// TestConformanceReopen runs the subtests of what survives closing the
+// store and opening it again, on one schema.
+func TestConformanceReopen(t *testing.T) {
+	serverDSN(t)
+	storetest.RunReopen(t, func(tb testing.TB) storetest.OpenFunc {
+		dsn := freshSchema(tb)
+		return func(tb testing.TB, opts store.Options) store.Store {
+			tb.Helper()
+			s, err := store.Open(context.Background(), dsn, opts)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
 // TestConformancePlans runs the suite with the page planner forced to
 // merge per-value index walks whenever it can, and forced to walk the
 // order's index, and with facet counting forced to read every alert a

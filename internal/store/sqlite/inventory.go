@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -128,6 +129,74 @@ func (d *DB) PutConnections(ctx context.Context, sensor string, conns []inventor
 		}
 		return nil
 	})
+}
+
+// DeviceIDs returns the store IDs of a sensor's devices by key, giving
+// new keys the IDs after the sensor's last one.
+func (d *DB) DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inventory.DeviceID, error) {
+	if err := store.CheckDeviceKeys(sensor, keys); err != nil {
+		return nil, err
+	}
+	ids := make(map[string]inventory.DeviceID, len(keys))
+	err := d.write(ctx, func(w *wtx) error {
+		clear(ids)
+		rows, err := w.QueryContext(ctx, "SELECT key, id FROM device_keys WHERE sensor = ? AND key IN (SELECT value FROM json_each(?))",
+			sensor, jsonStrings(keys))
+		if err != nil {
+			return fmt.Errorf("sqlite: device ids of %s: %w", sensor, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var id int64
+			if err := rows.Scan(&k, &id); err != nil {
+				return fmt.Errorf("sqlite: device ids of %s: %w", sensor, err)
+			}
+			ids[k] = inventory.DeviceID(id)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: device ids of %s: %w", sensor, err)
+		}
+		var missing []string
+		for _, k := range keys {
+			if _, ok := ids[k]; !ok {
+				ids[k] = 0
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		var last int64
+		if err := w.QueryRowContext(ctx, `SELECT max(coalesce((SELECT last FROM device_seq WHERE sensor = ?1), 0),
+			coalesce((SELECT max(id) FROM devices WHERE sensor = ?1), 0))`, sensor).Scan(&last); err != nil {
+			return fmt.Errorf("sqlite: device ids of %s: %w", sensor, err)
+		}
+		if last+int64(len(missing)) > math.MaxUint32 {
+			return fmt.Errorf("sqlite: device ids of %s: all %d ids are taken", sensor, uint32(math.MaxUint32))
+		}
+		// json_each numbers the array's elements from 0 (key).
+		if _, err := w.ExecContext(ctx, "INSERT INTO device_keys SELECT ?1, value, ?2 + key + 1 FROM json_each(?3)",
+			sensor, last, jsonStrings(missing)); err != nil {
+			return fmt.Errorf("sqlite: storing device ids of %s: %w", sensor, err)
+		}
+		for i, k := range missing {
+			ids[k] = inventory.DeviceID(last + 1 + int64(i))
+		}
+		if _, err := w.ExecContext(ctx, "INSERT INTO device_seq VALUES (?,?) ON CONFLICT DO UPDATE SET last = excluded.last",
+			sensor, last+int64(len(missing))); err != nil {
+			return fmt.Errorf("sqlite: device ids of %s: %w", sensor, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inventory.DeviceID, len(keys))
+	for i, k := range keys {
+		out[i] = ids[k]
+	}
+	return out, nil
 }
 
 const deviceSelect = "SELECT d.sensor, coalesce(s.site, ''), coalesce(s.zone, ''), d.doc, d.last_ns, d.first_ns, d.name, d.id FROM devices d LEFT JOIN sensors s ON s.id = d.sensor"

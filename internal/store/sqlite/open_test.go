@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/storetest"
 )
 
 // files lists the names in dir.
@@ -436,4 +438,28 @@ func TestEvidenceNextToDatabase(t *testing.T) {
 	if s.EvidenceDir() != path+".evidence" {
 		t.Errorf("EvidenceDir() = %s", s.EvidenceDir())
 	}
+}
+
+// TestMigrateDeviceIDs stores devices with schema version 3, which kept
+// no device IDs of its own, and checks that the upgraded database keeps
+// their IDs.
+func TestMigrateDeviceIDs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "otwatch.db")
+	old, err := open(ctx, path, store.Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.UpgradeDeviceIDs(t, func(sensor string, devs []inventory.Device) {
+		if err := old.PutDevices(ctx, sensor, devs); err != nil {
+			t.Fatal(err)
+		}
+	}, func() store.Store {
+		old.Close()
+		s, err := Open(ctx, path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

@@ -22,6 +22,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, openTemp)
 }
 
+// TestConformanceReopen runs the subtests of what survives closing the
+// database and opening it again.
+func TestConformanceReopen(t *testing.T) {
+	storetest.RunReopen(t, func(tb testing.TB) storetest.OpenFunc {
+		path := filepath.Join(tb.TempDir(), "otwatch.db")
+		return func(tb testing.TB, opts store.Options) store.Store {
+			tb.Helper()
+			s, err := store.Open(context.Background(), path, opts)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
 // TestConformancePlans runs the suite with the page planner forced to
 // merge per-value index walks whenever it can, and forced to walk the
 // order's index, so that both plans meet the suite at its small scale.

@@ -54,6 +54,8 @@ var suite = []subtest{
 	{"Evidence", testEvidence},
 	{"EvidenceRetention", testEvidenceRetention},
 	{"Devices", testDevices},
+	{"DeviceIDs", testDeviceIDs},
+	{"DeviceIDsConcurrent", testDeviceIDsConcurrent},
 	{"Baseline", testBaseline},
 	{"Overrides", testOverrides},
 	{"SitesZonesSensors", testSitesZonesSensors},

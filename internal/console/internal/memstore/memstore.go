@@ -26,6 +26,8 @@ type Store struct {
 	evidence   map[string][]byte
 	events     map[int64]store.Event
 	devices    map[devKey]inventory.Device
+	deviceIDs  map[string]map[string]inventory.DeviceID // by sensor, by key
+	lastID     map[string]inventory.DeviceID            // the last device ID given out, by sensor
 	conns      map[string][]inventory.Connection
 	baselines  map[string]map[baseline.Entry]baseline.Record
 	comments   []store.Comment
@@ -58,6 +60,7 @@ var _ store.Store = (*Store)(nil)
 func New(opts store.Options) *Store {
 	return &Store{opts: opts, alerts: map[string]*store.AlertRecord{}, evidence: map[string][]byte{},
 		events: map[int64]store.Event{}, devices: map[devKey]inventory.Device{}, conns: map[string][]inventory.Connection{},
+		deviceIDs: map[string]map[string]inventory.DeviceID{}, lastID: map[string]inventory.DeviceID{},
 		baselines: map[string]map[baseline.Entry]baseline.Record{}, exclusions: map[int64]store.Exclusion{},
 		sites: map[string]store.Site{}, zones: map[string]store.Zone{}, sensors: map[string]store.Sensor{},
 		overrides: map[string]store.DeviceOverride{}, users: map[string]store.User{},
@@ -196,6 +199,41 @@ func (s *Store) PutConnections(_ context.Context, sensor string, conns []invento
 		}
 	}
 	return nil
+}
+
+// DeviceIDs returns the store IDs of a sensor's devices by key, giving
+// new keys the IDs after the sensor's last one.
+func (s *Store) DeviceIDs(_ context.Context, sensor string, keys []string) ([]inventory.DeviceID, error) {
+	if err := store.CheckDeviceKeys(sensor, keys); err != nil {
+		return nil, err
+	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	known := s.deviceIDs[sensor]
+	if known == nil {
+		known = map[string]inventory.DeviceID{}
+		s.deviceIDs[sensor] = known
+	}
+	last := s.lastID[sensor]
+	for k := range s.devices {
+		if k.sensor == sensor {
+			last = max(last, k.id)
+		}
+	}
+	out := make([]inventory.DeviceID, len(keys))
+	for i, k := range keys {
+		id, ok := known[k]
+		if !ok {
+			last++
+			id = last
+			known[k] = id
+		}
+		out[i] = id
+	}
+	s.lastID[sensor] = last
+	return out, nil
 }
 
 // PutBaseline upserts baseline records.

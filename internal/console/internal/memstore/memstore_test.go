@@ -15,5 +15,5 @@ func TestConformance(t *testing.T) {
 		"AlertRoundTrip", "AlertIdempotent", "AlertBadInput", "AlertFilters", "AlertPagination", "AlertFacets",
 		"AlertInvalidQuery", "RelatedAlerts", "Events", "RelatedEvents", "Transitions", "SetStatusAtomic",
 		"BulkSetStatus", "SetSeverity", "BulkSetSeverity", "Learn", "Mute", "Comments", "Suppressor", "Evidence",
-		"Users", "RecommendationStatus", "Sessions", "Tokens", "Closed")
+		"DeviceIDs", "DeviceIDsConcurrent", "Users", "RecommendationStatus", "Sessions", "Tokens", "Closed")
 }
