@@ -18,12 +18,16 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/console/auth"
-	"github.com/otwatch/otwatch/internal/console/internal/memstore"
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/sqlite"
 )
 
 func TestHandler(t *testing.T) {
-	st := memstore.New(store.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "otwatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
 	var gotStore store.Store
 	var gotAuth *auth.Auth
 	pages := func(s store.Store, a *auth.Auth) http.Handler {

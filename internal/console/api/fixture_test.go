@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
 	"github.com/otwatch/otwatch/internal/console/auth"
-	"github.com/otwatch/otwatch/internal/console/internal/memstore"
 	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/evidence"
@@ -38,7 +36,7 @@ const (
 	readonlyPW = "readonly password 1"
 )
 
-// env is an API over an in-memory store holding a small plant: a site
+// env is an API over a SQLite store holding a small plant: a site
 // with a zone and two sensors, alerts of every engine, events, devices,
 // an exclusion rule, and one user per role.
 type env struct {
@@ -50,25 +48,21 @@ type env struct {
 	ids map[string]string // alert ids by name
 }
 
-// openStore returns the store the tests run on: a SQLite database in a
-// temporary directory, or with OTWATCH_CONSOLE_TEST_STORE=memory the
-// in-memory store.
+// openStore returns the store the tests run on: a new SQLite database in
+// a temporary directory, closed when the test ends.
 func openStore(t *testing.T) store.Store {
 	t.Helper()
-	if os.Getenv("OTWATCH_CONSOLE_TEST_STORE") == "memory" {
-		return memstore.New(store.Options{})
-	}
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "otwatch.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	return st
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	st := openStore(t)
-	t.Cleanup(func() { st.Close() })
 	au := auth.New(st, auth.Options{Params: auth.Params{Time: 1, Memory: 64, Threads: 1, SaltLen: 16, KeyLen: 32},
 		IPLimit: auth.NewLimiter(1000, time.Millisecond), UserLimit: auth.NewLimiter(1000, time.Millisecond)})
 	e := &env{t: t, st: st, au: au, ids: map[string]string{}}

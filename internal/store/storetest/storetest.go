@@ -75,20 +75,6 @@ func Run(t *testing.T, open OpenFunc) {
 	}
 }
 
-// RunSome runs the subtests of the suite called names, for a store that
-// follows only part of the contract (a test double); an unknown name
-// fails the test.
-func RunSome(t *testing.T, open OpenFunc, names ...string) {
-	for _, name := range names {
-		i := slices.IndexFunc(suite, func(s subtest) bool { return s.name == name })
-		if i < 0 {
-			t.Errorf("storetest: no subtest %q", name)
-			continue
-		}
-		t.Run(name, func(t *testing.T) { suite[i].fn(t, open) })
-	}
-}
-
 // clock is a settable time source for Options.Now.
 type clock struct {
 	mu sync.Mutex
