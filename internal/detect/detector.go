@@ -2,6 +2,8 @@ package detect
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"time"
@@ -153,6 +155,8 @@ type Detector struct {
 	engines  []Engine
 	ops      []OperationHandler
 	pkts     []PacketHandler
+	probes   []ProbeHandler
+	lpkts    []LearningPacketHandler
 	evs      []EventHandler
 	ticks    []Ticker
 	modes    []ModeHandler
@@ -180,6 +184,34 @@ type Detector struct {
 	// absorbed are the policy findings an open alert absorbed: their
 	// recurrences stay absorbed while that alert is open.
 	absorbed map[mergeKey]*alert.Alert
+	// everyFrame is set while some engine sees every frame: pkts, or
+	// lpkts while learning.
+	everyFrame bool
+	// convs are the conversation records (conv.go), conv the one of the
+	// operation being dispatched, convSeq the last conversation number
+	// given, and slotGen the current generation of each of the nslots
+	// slots the engines took.
+	convs   []conv
+	conv    *conv
+	convSeq uint64
+	nslots  int
+	slotGen [MaxConvSlots]uint64
+	// proto is the Proto of the operation being dispatched, protoName
+	// and protoLast the last protocol name looked up and its Proto.
+	proto, protoLast Proto
+	protoName        string
+	// kinds are the kinds of operations engines were quiet on,
+	// quietEpoch the epoch their quiet bits hold in, cur the position in
+	// ops of the engine handling the operation being dispatched, and
+	// kindAt, kindKey and kindFound where its kind is in kinds, the
+	// kind, and whether kinds holds it (quiet.go).
+	kinds      *[kindTableSize]kind
+	allOps     uint64 // a bit for each of ops
+	quietEpoch uint64
+	cur        int
+	kindAt     int
+	kindKey    kind
+	kindFound  bool
 }
 
 // maxAbsorbed bounds the absorbed findings remembered.
@@ -208,7 +240,7 @@ func New(cfg Config) *Detector {
 	if cfg.MaxHosts <= 0 {
 		cfg.MaxHosts = DefaultMaxHosts
 	}
-	d := &Detector{cfg: cfg, base: cfg.Baseline, open: map[mergeKey]*open{}, byID: map[string]*open{}}
+	d := &Detector{cfg: cfg, base: cfg.Baseline, open: map[mergeKey]*open{}, byID: map[string]*open{}, dueNS: math.MinInt64, kindAt: -1}
 	if d.base == nil {
 		d.base = baseline.New(0)
 	}
@@ -223,10 +255,19 @@ func New(cfg Config) *Detector {
 		e := nf.f(d)
 		d.engines = append(d.engines, e)
 		if h, ok := e.(OperationHandler); ok {
+			if len(d.ops) == 64 {
+				panic("detect: more than 64 operation handlers") // quiet bits are a uint64
+			}
+			d.allOps |= 1 << len(d.ops)
 			d.ops = append(d.ops, h)
 		}
-		if h, ok := e.(PacketHandler); ok {
+		if h, ok := e.(ProbeHandler); ok {
+			d.probes = append(d.probes, h)
+		} else if h, ok := e.(PacketHandler); ok {
 			d.pkts = append(d.pkts, h)
+		}
+		if h, ok := e.(LearningPacketHandler); ok {
+			d.lpkts = append(d.lpkts, h)
 		}
 		if h, ok := e.(EventHandler); ok {
 			d.evs = append(d.evs, h)
@@ -238,6 +279,7 @@ func New(cfg Config) *Detector {
 			d.modes = append(d.modes, h)
 		}
 	}
+	d.frames()
 	return d
 }
 
@@ -266,20 +308,29 @@ func (d *Detector) Now() time.Time { return d.now }
 // Stats returns the counters.
 func (d *Detector) Stats() Stats { return d.stats }
 
-// at moves capture time to t, calling advance when something is due.
-func (d *Detector) at(t time.Time) {
+// at moves capture time to t, which is ns in Unix nanoseconds, calling
+// advance when something is due. It runs for every frame and operation:
+// small enough to be inlined, it costs no call when nothing is due.
+func (d *Detector) at(t time.Time, ns int64) {
+	if ns >= d.dueNS {
+		d.atDue(t, ns)
+	} else if ns > d.nowNS {
+		d.nowNS, d.now = ns, t
+	}
+}
+
+// atDue is at when something may be due: at or after dueNS, which is the
+// lowest time there is before the first input.
+func (d *Detector) atDue(t time.Time, ns int64) {
 	if !d.started {
 		d.advance(t)
 		return
 	}
-	ns := t.UnixNano()
 	if ns <= d.nowNS {
 		return
 	}
 	d.nowNS, d.now = ns, t
-	if ns >= d.dueNS {
-		d.advance(t)
-	}
+	d.advance(t)
 }
 
 // due recomputes when advance next has work to do.
@@ -333,6 +384,8 @@ func (d *Detector) SetMode(m Mode) {
 		return
 	}
 	d.mode = m
+	d.frames()
+	d.Unquiet()
 	if m == Operational {
 		for _, e := range d.modes {
 			e.Operational(d)
@@ -343,28 +396,58 @@ func (d *Detector) SetMode(m Mode) {
 	}
 }
 
+// frames sets everyFrame for the current mode.
+func (d *Detector) frames() {
+	d.everyFrame = len(d.pkts) > 0 || d.mode == Learning && len(d.lpkts) > 0
+}
+
 // Packet implements pipeline.Observer.
 func (d *Detector) Packet(p *decode.Packet, err error) {
 	d.stats.Packets++
-	d.at(p.Timestamp)
-	if err != nil {
-		return
+	d.at(p.Timestamp, p.Timestamp.UnixNano())
+	if err == nil && (d.everyFrame || len(d.probes) > 0 && IsProbe(p)) {
+		d.frame(p)
 	}
+}
+
+// frame hands p to the engines that see it.
+func (d *Detector) frame(p *decode.Packet) {
 	for _, e := range d.pkts {
 		e.Packet(d, p)
+	}
+	if len(d.probes) > 0 && IsProbe(p) {
+		for _, e := range d.probes {
+			e.Probe(d, p)
+		}
+	}
+	if d.mode == Learning {
+		for _, e := range d.lpkts {
+			e.LearningPacket(d, p)
+		}
 	}
 }
 
 // Emit implements dissect.Emitter.
 func (d *Detector) Emit(op *dissect.Operation) {
 	d.stats.Operations++
-	d.at(op.Time)
-	d.hosts.observe(d, op)
-	d.inOp = op
-	for _, e := range d.ops {
-		e.Operation(d, op)
+	d.at(op.Time, op.Time.UnixNano())
+	if tellsHosts(op) {
+		d.hosts.observe(d, op)
 	}
-	d.inOp = nil
+	d.inOp, d.conv, d.proto = op, d.convOf(op), d.protoOf(op.Protocol)
+	if quiet := d.findKind(op); quiet == 0 {
+		for i, e := range d.ops {
+			d.cur = i
+			e.Operation(d, op)
+		}
+	} else {
+		for m := d.allOps &^ quiet; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			d.cur = i
+			d.ops[i].Operation(d, op)
+		}
+	}
+	d.inOp, d.conv, d.kindAt = nil, nil, -1
 	if len(d.opFindings) > 0 {
 		best := d.opFindings[0]
 		for _, f := range d.opFindings[1:] {
@@ -731,6 +814,7 @@ func (d *Detector) Learn(a *alert.Alert) error {
 		return fmt.Errorf("detect: alert %s (%s) is not learnable", a.ID, a.Type)
 	}
 	d.base.Observe(*a.Learn, d.now, "learn")
+	d.Unquiet()
 	d.CloseAlert(a.ID)
 	return nil
 }

@@ -14,4 +14,12 @@
 // the baseline, thresholds and host knowledge, and to which it hands
 // Findings. The Detector merges a finding into the open alert of the same
 // type, parties and key, or opens a new one, and hands it to the Sink.
+//
+// The Detector runs on the packet path, so it does once, for every
+// engine, what each would otherwise do on its own for every frame and
+// operation: it picks out the frames that probe (ProbeHandler), looks the
+// operation's protocol up (Proto), finds the record of its conversation,
+// where engines keep their per-conversation state (ConvSlot), and finds
+// its kind, so that engines with nothing to do with operations of that
+// kind are not called (Quiet).
 package detect

@@ -22,25 +22,17 @@ type Host struct {
 	First  time.Time   // first seen
 }
 
-// industrial are the operation protocols of industrial control.
-var industrial = map[string]bool{
-	"modbus": true, "dnp3": true, "s7comm": true, "s7comm_plus": true, "cotp": true,
-	"enip": true, "cip": true, "bacnet": true, "iec104": true, "opcua": true,
-	"profinet": true, "pn_io_cm": true, "goose": true, "sv": true, "mms": true,
-	"fins": true, "hartip": true, "synphasor": true,
-}
-
 // Industrial reports whether protocol (an operation's Protocol) is an
 // industrial control protocol.
-func Industrial(protocol string) bool { return industrial[protocol] }
+func Industrial(protocol string) bool { return ProtoOf(protocol).Industrial() }
 
 // OpIndustrial reports whether op is industrial: by its protocol, or for a
 // "service" operation by the service it names.
 func OpIndustrial(op *dissect.Operation) bool {
 	if op.Protocol == "service" {
-		return industrial[op.FunctionName] || service.Industrial(op.FunctionName)
+		return Industrial(op.FunctionName) || service.Industrial(op.FunctionName)
 	}
-	return industrial[op.Protocol]
+	return Industrial(op.Protocol)
 }
 
 type hostTable struct {
@@ -72,14 +64,18 @@ func (h *hostTable) get(a netip.Addr, t time.Time) *Host {
 	return x
 }
 
+// tellsHosts reports whether op may teach the host table something, for
+// observe. Every flow has one "service" operation naming its protocol, so
+// the industrial hosts are known from those alone; the other operations
+// matter only for ARP (MAC addresses) and identity (names), and for
+// layer-2 and unclaimed-port protocols without a service one. It is
+// inlined: the other operations cost no call.
+func tellsHosts(op *dissect.Operation) bool {
+	return op.Protocol == "service" || op.Protocol == "arp" || len(op.Identity) != 0 || op.Transport == ""
+}
+
+// observe learns what op, which tellsHosts, says of its hosts.
 func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
-	// Every flow has one "service" operation naming its protocol, so the
-	// industrial hosts are known from those alone; the other operations
-	// matter here only for ARP (MAC addresses) and identity (names), and
-	// for layer-2 and unclaimed-port protocols without a service one.
-	if op.Protocol != "service" && op.Protocol != "arp" && len(op.Identity) == 0 && op.Transport != "" {
-		return
-	}
 	if OpIndustrial(op) {
 		if op.Protocol == "service" && op.Result.Status != dissect.StatusOK {
 			return // an unanswered probe of an industrial port says nothing

@@ -13,13 +13,15 @@ import (
 )
 
 // Engine is one engine's state within one Detector. It implements any of
-// OperationHandler, PacketHandler, EventHandler and Ticker.
+// OperationHandler, PacketHandler, ProbeHandler, LearningPacketHandler,
+// EventHandler, Ticker and ModeHandler.
 type Engine interface {
 	// Engine returns which engine this is.
 	Engine() alert.Engine
 }
 
-// OperationHandler sees every operation. op is valid only during the call.
+// OperationHandler sees every operation, except those of a kind it was
+// quiet on (Detector.Quiet). op is valid only during the call.
 type OperationHandler interface {
 	Operation(d *Detector, op *dissect.Operation)
 }
@@ -28,6 +30,42 @@ type OperationHandler interface {
 // packet path.
 type PacketHandler interface {
 	Packet(d *Detector, p *decode.Packet)
+}
+
+// ProbeHandler sees the frames that probe a host or open a connection:
+// TCP SYNs (without ACK or RST) and ICMP and ICMPv6 echo requests, what
+// scans and floods are made of. The Detector picks them out of the packet
+// path once for every engine, so that the other frames cost the engines
+// nothing. An engine that implements ProbeHandler is not called as a
+// PacketHandler as well, whatever other methods it has.
+type ProbeHandler interface {
+	Probe(d *Detector, p *decode.Packet)
+}
+
+// ICMP echo request types (RFC 792, RFC 4443).
+const (
+	icmpEcho   = 8
+	icmpv6Echo = 128
+)
+
+// IsProbe reports whether p is a frame a ProbeHandler sees.
+func IsProbe(p *decode.Packet) bool {
+	switch p.Transport {
+	case decode.ProtoTCP:
+		return p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK|decode.TCPFlagRST) == decode.TCPFlagSYN
+	case decode.ProtoICMP:
+		return p.ICMPType == icmpEcho
+	case decode.ProtoICMPv6:
+		return p.ICMPType == icmpv6Echo
+	}
+	return false
+}
+
+// LearningPacketHandler sees every decoded frame while the Detector
+// learns, and none in operational mode, where its engine has nothing to do
+// with frames: the packet path does not pay for it then.
+type LearningPacketHandler interface {
+	LearningPacket(d *Detector, p *decode.Packet)
 }
 
 // EventHandler sees every inventory event.

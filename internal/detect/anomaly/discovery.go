@@ -1,7 +1,6 @@
 package anomaly
 
 import (
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +27,6 @@ func init() {
 // ones, ones looked up in the baseline, and the unlearned ones of the
 // current window.
 type unitState struct {
-	src, dst       netip.Addr // the pair, which a flow's cached state must match
 	known, checked [4]uint64
 	win            distinct[uint8]
 }
@@ -48,29 +46,26 @@ func (e *engine) learningOp(d *detect.Detector, op *dissect.Operation) bool {
 
 // modbusUnit learns the unit ids each client uses on each server and
 // raises a sweep when a client addresses many unlearned ones.
-func (e *engine) modbusUnit(d *detect.Detector, op *dissect.Operation) {
+func (e *engine) modbusUnit(d *detect.Detector, op *dissect.Operation, cs *convState) {
 	unit, ok := parseUint8(op.Attr("unit_id"))
 	if !ok {
 		return
 	}
-	t := op.Time.UnixNano()
-	if e.units.evicted != e.unitEvicted {
-		e.unitEvicted = e.units.evicted
-		e.unitFlow.Invalidate() // a recycled slot holds another pair's state now
-	}
-	flow := detect.FlowOf(op)
-	u, ok := e.unitFlow.Get(flow)
-	if !ok || u.src != op.Client.IP || u.dst != op.Server.IP {
+	// A state cached in the conversation is the pair's: the conversation
+	// fixes the pair, and the table recycled no state since it was cached
+	// (a recycled state holds another pair's).
+	var u *unitState
+	if cs != nil && cs.unit != nil && cs.unitGen == e.units.evicted {
+		u = cs.unit
+	} else {
 		var created bool
-		u, created = e.units.get(pairKey{op.Client.IP, op.Server.IP}, t)
+		u, created = e.units.get(pairKey{op.Client.IP, op.Server.IP}, op.Time.UnixNano())
 		if created {
-			*u = unitState{src: op.Client.IP, dst: op.Server.IP, win: distinct[uint8]{set: u.win.set}}
+			*u = unitState{win: distinct[uint8]{set: u.win.set}}
 		}
-		if e.units.evicted != e.unitEvicted {
-			e.unitEvicted = e.units.evicted
-			e.unitFlow.Invalidate()
+		if cs != nil {
+			cs.unit, cs.unitGen = u, e.units.evicted
 		}
-		e.unitFlow.Put(flow, u)
 	}
 	word, bit := unit>>6, uint64(1)<<(unit&63)
 	if u.known[word]&bit != 0 {
@@ -88,7 +83,7 @@ func (e *engine) modbusUnit(d *detect.Detector, op *dissect.Operation) {
 			return
 		}
 	}
-	if u.win.due(t) {
+	if t := op.Time.UnixNano(); u.win.due(t) {
 		u.win.restart(t, d.Threshold(UnitIDSweep, op.Server.IP), UnitIDSweep.Threshold)
 	}
 	if !u.win.add(unit) {

@@ -45,10 +45,8 @@ type engine struct {
 	poll polling
 	// GOOSE control blocks by gocbRef.
 	gooseBlocks map[string]*gooseBlock
-	// unitFlow finds a Modbus flow's unit state without hashing its key;
-	// unitEvicted is the units table's eviction count it is valid for.
-	unitFlow    *detect.FlowCache[*unitState]
-	unitEvicted uint64
+	// conv holds the engine's state of each conversation (convState).
+	conv detect.ConvSlot[*convState]
 	// learnEnd is when learning ended (zero while learning or when the
 	// detector started operational).
 	learnEnd int64
@@ -70,8 +68,32 @@ func newEngine(d *detect.Detector) detect.Engine {
 		lists:    newTable[netip.Addr, distinct[netip.Addr]](maxTracked),
 		logins:   newTable[pairKey, counter](maxTracked),
 		poll:     newPolling(),
-		unitFlow: detect.NewFlowCache[*unitState](4096),
+		conv:     detect.NewConvSlot[*convState](d),
 	}
+}
+
+// convState is what the engine keeps in a conversation's record, so that
+// the conversation's next operations find it without hashing keys: the
+// polling channels of its protocols (one connection may carry two, COTP and
+// S7comm), valid while the polling generation is pollGen, and its Modbus
+// unit state, valid while the units table evicted unitGen entries.
+type convState struct {
+	poll    [2]*channel
+	pollGen uint64
+	unit    *unitState
+	unitGen uint64
+}
+
+// newState makes the engine's state of the conversation of the operation
+// being dispatched, which has none yet; nil for an operation without a
+// conversation.
+func (e *engine) newState(d *detect.Detector) *convState {
+	if d.ConvID() == 0 {
+		return nil
+	}
+	cs := &convState{}
+	e.conv.Set(cs)
+	return cs
 }
 
 // Engine implements detect.Engine.
@@ -79,34 +101,39 @@ func (e *engine) Engine() alert.Engine { return alert.Anomaly }
 
 // Operation implements detect.OperationHandler.
 func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
-	if op.Request && detect.Industrial(op.Protocol) {
-		e.poll.operation(d, op)
+	proto := d.Proto(op)
+	var cs *convState
+	if op.Request && proto.Industrial() {
+		if cs, _ = e.conv.Get(); cs == nil {
+			cs = e.newState(d)
+		}
+		e.poll.operation(d, op, cs)
 	}
-	switch op.Protocol {
-	case "service":
+	switch proto {
+	case detect.ProtoService:
 		e.service(d, op)
 		return
-	case "arp":
+	case detect.ProtoARP:
 		e.arp(d, op)
 		return
-	case "modbus":
+	case detect.ProtoModbus:
 		if op.Request {
-			e.modbusUnit(d, op)
+			e.modbusUnit(d, op, cs)
 			if op.Class == dissect.ClassWrite {
 				e.modbusValues(d, op)
 			}
 		}
-	case "s7comm":
+	case detect.ProtoS7comm:
 		if op.FunctionName == "read_szl" && op.Request {
 			e.szl(d, op)
 		}
-	case "enip":
+	case detect.ProtoENIP:
 		if op.FunctionName == "list_identity" && op.Request {
 			e.listIdentity(d, op)
 		}
-	case "goose":
+	case detect.ProtoGOOSE:
 		e.goose(d, op)
-	case "opcua":
+	case detect.ProtoOPCUA:
 		e.opcuaWrite(d, op)
 	}
 	if op.Class == dissect.ClassAuthentication && op.Result.Status == dissect.StatusError {
@@ -114,23 +141,23 @@ func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
 	}
 }
 
-// Packet implements detect.PacketHandler: TCP SYNs and ICMP echo requests
-// feed the scan and flood trackers; everything else returns at once.
+// Packet hands p to Probe if it is a probe (detect.IsProbe), as the
+// Detector does: the engine is a detect.ProbeHandler, not a
+// detect.PacketHandler.
 func (e *engine) Packet(d *detect.Detector, p *decode.Packet) {
-	switch p.Transport {
-	case decode.ProtoTCP:
-		if p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK|decode.TCPFlagRST) == decode.TCPFlagSYN {
-			e.tcpSYN(d, p)
-		}
-	case decode.ProtoICMP:
-		if p.ICMPType == icmpEcho {
-			e.echo(d, p)
-		}
-	case decode.ProtoICMPv6:
-		if p.ICMPType == icmpv6Echo {
-			e.echo(d, p)
-		}
+	if detect.IsProbe(p) {
+		e.Probe(d, p)
 	}
+}
+
+// Probe implements detect.ProbeHandler: TCP SYNs and ICMP echo requests
+// feed the scan and flood trackers.
+func (e *engine) Probe(d *detect.Detector, p *decode.Packet) {
+	if p.Transport == decode.ProtoTCP {
+		e.tcpSYN(d, p)
+		return
+	}
+	e.echo(d, p)
 }
 
 // Operational implements detect.ModeHandler: the polling periods learned

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
@@ -43,8 +44,7 @@ type chanKey struct {
 
 // channel is one channel's learning statistics, then its checking state.
 type channel struct {
-	// src, dst and proto are the channel's key, which a flow's cached
-	// channel must match.
+	// src, dst and proto are the channel's key.
 	src, dst netip.Addr
 	proto    string
 	binStart int64
@@ -66,33 +66,67 @@ type channel struct {
 // polling holds the channels.
 type polling struct {
 	m map[chanKey]*channel
-	// byFlow finds a flow's channel without hashing its key; entries
-	// are checked against the operation's protocol.
-	byFlow  *detect.FlowCache[*channel]
+	// gen is the generation of the channels cached in conversations
+	// (convState): a conversation's client and server are its
+	// channels', so a cached channel only has to match the operation's
+	// protocol.
+	gen     uint64
 	loaded  bool // periodic channels known (learned or read from the baseline)
 	dropped uint64
 }
 
 func newPolling() polling {
-	return polling{m: make(map[chanKey]*channel), byFlow: detect.NewFlowCache[*channel](4096)}
+	return polling{m: make(map[chanKey]*channel)}
 }
 
-// operation counts one request.
-func (p *polling) operation(d *detect.Detector, op *dissect.Operation) {
-	t := op.Time.UnixNano()
-	flow := detect.FlowOf(op)
-	c, ok := p.byFlow.Get(flow)
-	if !ok || c.proto != op.Protocol || c.src != op.Client.IP || c.dst != op.Server.IP {
+// sameString is a == b, deciding without a call when both are the same
+// bytes in memory: dissectors name protocols with constant strings.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
+}
+
+// cache keeps c in conversation cs (nil for none).
+func (p *polling) cache(cs *convState, c *channel) {
+	if cs == nil {
+		return
+	}
+	if cs.pollGen != p.gen {
+		cs.poll, cs.pollGen = [2]*channel{}, p.gen
+	}
+	if x := cs.poll[0]; x == nil || x.proto == c.proto {
+		cs.poll[0] = c
+		return
+	}
+	cs.poll[1] = c
+}
+
+// invalidate drops the cached channels, when channels are deleted or
+// replaced.
+func (p *polling) invalidate() { p.gen++ }
+
+// operation counts one request of conversation cs (nil for none).
+func (p *polling) operation(d *detect.Detector, op *dissect.Operation, cs *convState) {
+	// The channel of op's protocol, if cs has it.
+	var c *channel
+	if cs != nil && cs.pollGen == p.gen {
+		if x := cs.poll[0]; x != nil && sameString(x.proto, op.Protocol) {
+			c = x
+		} else if x := cs.poll[1]; x != nil && sameString(x.proto, op.Protocol) {
+			c = x
+		}
+	}
+	if c == nil {
 		c = p.m[chanKey{op.Client.IP, op.Server.IP, op.Protocol}]
 		if c != nil {
-			p.byFlow.Put(flow, c)
-		} else if !d.Learning() {
-			// Remember that the flow's channel is not watched: a
-			// placeholder that is never periodic.
-			p.byFlow.Put(flow, &channel{src: op.Client.IP, dst: op.Server.IP, proto: op.Protocol})
+			p.cache(cs, c)
+		} else if !d.Learning() && cs != nil {
+			// Remember that the conversation's channel is not watched:
+			// a placeholder that is never periodic.
+			p.cache(cs, &channel{src: op.Client.IP, dst: op.Server.IP, proto: op.Protocol})
 		}
 	}
 	if d.Learning() {
+		t := op.Time.UnixNano()
 		if c == nil {
 			if len(p.m) >= maxTracked {
 				p.dropped++
@@ -100,7 +134,7 @@ func (p *polling) operation(d *detect.Detector, op *dissect.Operation) {
 			}
 			c = &channel{src: op.Client.IP, dst: op.Server.IP, proto: op.Protocol, binStart: t, first: t}
 			p.m[chanKey{op.Client.IP, op.Server.IP, op.Protocol}] = c
-			p.byFlow.Put(flow, c)
+			p.cache(cs, c)
 		}
 		c.advance(t)
 		c.binN++
@@ -138,7 +172,7 @@ func (p *polling) operational(d *detect.Detector) {
 		period, ok := c.learnedPeriod()
 		if !ok {
 			delete(p.m, k)
-			p.byFlow.Invalidate()
+			p.invalidate()
 			continue
 		}
 		d.Baseline().SetPeriod(RateEntry(k.src, k.dst, k.proto), now, period, c.total)
@@ -167,9 +201,10 @@ func (c *channel) learnedPeriod() (time.Duration, bool) {
 	return time.Duration((c.last - c.first) / int64(c.total-1)), true
 }
 
-// start makes the channel periodic with period from t.
+// start makes the channel periodic with period from t. It keeps the
+// channel's key.
 func (c *channel) start(period time.Duration, t int64) {
-	*c = channel{periodic: true, period: period, winStart: t,
+	*c = channel{src: c.src, dst: c.dst, proto: c.proto, periodic: true, period: period, winStart: t,
 		window: max(pollMinWindow, (pollWindowPeriods * period).Round(time.Second))}
 }
 
@@ -182,7 +217,7 @@ func RateEntry(client, server netip.Addr, protocol string) baseline.Entry {
 // started operational with an imported baseline.
 func (p *polling) load(d *detect.Detector) {
 	p.loaded = true
-	defer p.byFlow.Invalidate() // flows cached as unwatched may be watched now
+	defer p.invalidate() // conversations cached as unwatched may be watched now
 	now := d.Now().UnixNano()
 	for _, r := range d.Baseline().Records() {
 		if r.Kind != baseline.KindRate || r.Period <= 0 || len(p.m) >= maxTracked {

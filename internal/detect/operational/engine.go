@@ -30,8 +30,9 @@ type engine struct {
 	dnp      map[netip.Addr]*outstation
 	excs     map[pair]*excCounter
 	channels map[channel]*liveness
-	// byFlow finds a flow's channel without hashing its key.
-	byFlow *detect.FlowCache[*liveness]
+	// conv finds a conversation's channel without hashing its key: a
+	// conversation's client, server and server port are its channel's.
+	conv detect.ConvSlot[*liveness]
 	// lastSweep is when Tick last dropped idle entries.
 	lastSweep time.Time
 	// scratch is makeRoom's buffer.
@@ -43,7 +44,7 @@ func newEngine(d *detect.Detector) detect.Engine {
 		dnp:      map[netip.Addr]*outstation{},
 		excs:     map[pair]*excCounter{},
 		channels: map[channel]*liveness{},
-		byFlow:   detect.NewFlowCache[*liveness](4096),
+		conv:     detect.NewConvSlot[*liveness](d),
 	}
 }
 
@@ -55,27 +56,30 @@ func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
 	if op.Result.Status == dissect.StatusMalformed {
 		return
 	}
-	switch op.Protocol {
-	case "s7comm":
+	proto := d.Proto(op)
+	switch proto {
+	case detect.ProtoS7comm:
 		e.s7(d, op)
-	case "enip":
+	case detect.ProtoENIP:
 		e.cip(d, op)
-	case "dnp3":
+	case detect.ProtoDNP3:
 		e.dnp3(d, op)
-	case "modbus":
-		e.modbus(d, op)
-	case "bacnet":
+	case detect.ProtoModbus:
+		if op.Response && op.Result.Status == dissect.StatusError {
+			e.modbus(d, op) // exception responses; the rest only tells that the server answers
+		}
+	case detect.ProtoBACnet:
 		e.bacnet(d, op)
-	case "service":
+	case detect.ProtoService:
 		if !detect.OpIndustrial(op) {
 			return
 		}
 	default:
-		if !detect.Industrial(op.Protocol) {
+		if !proto.Industrial() {
 			return
 		}
 	}
-	e.watch(d, op)
+	e.watch(d, op, proto)
 }
 
 // Tick implements detect.Ticker: it drops state not touched for a while,
@@ -91,7 +95,7 @@ func (e *engine) Tick(d *detect.Detector, final bool) {
 	idle := now.Add(-time.Hour)
 	dropIdle(e.excs, idle)
 	if dropIdle(e.channels, idle) {
-		e.byFlow.Invalidate()
+		e.conv.Invalidate()
 	}
 	dropIdle(e.dnp, now.Add(-24*time.Hour))
 }

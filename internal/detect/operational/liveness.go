@@ -18,13 +18,16 @@ type channel struct {
 
 // liveness is whether a channel's server answers.
 type liveness struct {
-	key      channel // the channel's key, which a flow's cached entry must match
+	key      channel // the channel's key
 	seen     time.Time
 	answered bool   // the server answered on the channel
 	w        window // requests left unanswered since the last answer
 	raised   time.Time
 	// attempt is when the last unanswered connection attempt counted.
 	attempt time.Time
+	// settled is set while the channel is answered with nothing counted
+	// (raised, attempt and w zero): the state an answer leaves.
+	settled bool
 }
 
 // attemptSpacing is the least time between two unanswered connection
@@ -39,16 +42,12 @@ func (l *liveness) touched() time.Time { return l.seen }
 // raises DeviceNotResponding when a server that answered before leaves the
 // threshold's count of requests unanswered within its window. An answer
 // clears the count.
-func (e *engine) watch(d *detect.Detector, op *dissect.Operation) {
-	answered, unanswered := answer(op)
+func (e *engine) watch(d *detect.Detector, op *dissect.Operation, proto detect.Proto) {
+	answered, unanswered := answer(op, proto)
 	if !answered && !unanswered {
 		return
 	}
-	flow := detect.FlowOf(op)
-	l, cached := e.byFlow.Get(flow)
-	if cached && (l.key.client != op.Client.IP || l.key.server != op.Server.IP || l.key.port != op.Server.Port) {
-		cached = false
-	}
+	l, cached := e.conv.Get()
 	if !cached {
 		l = e.channels[channel{client: op.Client.IP, server: op.Server.IP, port: op.Server.Port}]
 	}
@@ -58,23 +57,26 @@ func (e *engine) watch(d *detect.Detector, op *dissect.Operation) {
 				return
 			}
 			if makeRoom(e.channels, maxChannels, &e.scratch) {
-				e.byFlow.Invalidate()
+				e.conv.Invalidate()
 			}
 			l = &liveness{key: channel{client: op.Client.IP, server: op.Server.IP, port: op.Server.Port}}
 			e.channels[l.key] = l
 		}
 		if !cached {
-			e.byFlow.Put(flow, l)
+			e.conv.Set(l)
 		}
-		l.seen, l.answered, l.raised, l.attempt = op.Time, true, time.Time{}, time.Time{}
-		l.w.reset()
+		l.seen = op.Time
+		if !l.settled {
+			l.answered, l.raised, l.attempt, l.settled = true, time.Time{}, time.Time{}, true
+			l.w.reset()
+		}
 		return
 	}
 	if l == nil || !l.answered {
 		return // never answered: a probe or a broadcast, not a device gone quiet
 	}
-	l.seen = op.Time
-	if op.Protocol == "service" {
+	l.seen, l.settled = op.Time, false
+	if proto == detect.ProtoService {
 		if !l.attempt.IsZero() && op.Time.Sub(l.attempt) < attemptSpacing {
 			return
 		}
@@ -89,13 +91,13 @@ func (e *engine) watch(d *detect.Detector, op *dissect.Operation) {
 		return
 	}
 	l.raised = op.Time
-	proto := op.Protocol
-	if proto == "service" {
-		proto = op.FunctionName
+	name := op.Protocol
+	if proto == detect.ProtoService {
+		name = op.FunctionName
 	}
 	f := finding(DeviceNotResponding, op, strconv.Itoa(n))
-	f.Protocol = proto
-	f.Key = proto
+	f.Protocol = name
+	f.Key = name
 	f.Details = []dissect.Attr{
 		{Key: "unanswered", Value: strconv.Itoa(n)},
 		{Key: "threshold", Value: th.String()},
@@ -108,14 +110,14 @@ func (e *engine) watch(d *detect.Detector, op *dissect.Operation) {
 // answer says whether op shows its server answering, or a request the
 // server should have answered and did not. Only protocols whose
 // dissectors pair requests with responses count, and only requests that
-// expect an answer.
-func answer(op *dissect.Operation) (answered, unanswered bool) {
-	switch op.Protocol {
-	case "service":
+// expect an answer. proto is op's protocol.
+func answer(op *dissect.Operation, proto detect.Proto) (answered, unanswered bool) {
+	switch proto {
+	case detect.ProtoService:
 		// One per flow: the server accepted the connection (or answered
 		// the datagram), refused it, or never answered.
 		return op.Result.Status == dissect.StatusOK, op.Result.Status != dissect.StatusOK
-	case "modbus", "dnp3", "s7comm", "enip", "iec104", "opcua":
+	case detect.ProtoModbus, detect.ProtoDNP3, detect.ProtoS7comm, detect.ProtoENIP, detect.ProtoIEC104, detect.ProtoOPCUA:
 	default:
 		return false, false
 	}
@@ -125,12 +127,12 @@ func answer(op *dissect.Operation) (answered, unanswered bool) {
 	if !op.Request || op.Result.Status != dissect.StatusUnknown {
 		return false, false
 	}
-	switch op.Protocol {
-	case "dnp3":
+	switch proto {
+	case detect.ProtoDNP3:
 		if noResponse(op.FunctionCode) || op.Attr("layer") != "" || op.Attr("broadcast") != "" {
 			return false, false
 		}
-	case "modbus":
+	case detect.ProtoModbus:
 		if op.Attr("unit_id") == "0" { // a broadcast, never answered
 			return false, false
 		}

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"strings"
 	"time"
@@ -55,10 +54,16 @@ const (
 // engine is the policy engine's state in one Detector.
 type engine struct {
 	// indexed is set once industrial holds the baseline's industrial
-	// hosts; it is built when the engine first checks an operation.
-	indexed    bool
-	industrial map[netip.Addr]struct{}
-	clients    map[netip.Addr]*clientState
+	// hosts as the engine first checks an operation: it is built when
+	// learning ends (Operational), and kept up to date by learn with the
+	// late operations of the learning period until frozen at the first
+	// check, where it is built again if the baseline changed otherwise
+	// (indexLen counts the entries it accounts for) or it might have
+	// been cut at maxIndex (stale).
+	indexed, frozen, stale bool
+	indexLen               int
+	industrial             map[netip.Addr]struct{}
+	clients                map[netip.Addr]*clientState
 	// flows are connections (client, server, port) whose service
 	// operation was outside the baseline: their operations are alerted as
 	// a whole, so their functions are not checked one by one.
@@ -78,12 +83,11 @@ type engine struct {
 	// known caches the shapes of operations that check found entirely
 	// within the baseline, so that the steady polling of a plant costs one
 	// lookup instead of one per baseline entry. The baseline only grows
-	// in operational mode, so a shape once known stays known.
+	// in operational mode, so a shape once known stays known: the engine
+	// is then quiet on the operation's kind (detect.Detector.Quiet), and
+	// the Detector stops handing it the conversation's operations of that
+	// kind.
 	known map[shape]shapeNames
-	// recent is a direct-mapped cache in front of known: most operations
-	// repeat one of a few shapes per flow, found here without hashing the
-	// whole key.
-	recent *[recentSize]shape
 	// findings counts the findings raised, to tell whether a check raised
 	// one.
 	findings uint64
@@ -133,18 +137,6 @@ func shapeOf(op *dissect.Operation) (shape, shapeNames) {
 		n.kind = t.Kind
 	}
 	return k, n
-}
-
-// recentSize is the number of slots of the direct-mapped cache.
-const recentSize = 1 << 12
-
-// slot picks k's slot in the direct-mapped cache: a multiplicative mix of
-// the words that vary most between operations.
-func (k *shape) slot() uint32 {
-	h := binary.LittleEndian.Uint64(k.c[8:]) ^ binary.LittleEndian.Uint64(k.s[8:])*0x9E3779B97F4A7C15
-	h ^= uint64(k.fn)*0xC2B2AE3D27D4EB4F ^ uint64(k.port)<<32 ^ uint64(k.addr) ^ uint64(k.n)<<16 ^ uint64(k.class)<<56
-	h *= 0x165667B19E3779F9
-	return uint32(h>>52) & (recentSize - 1)
 }
 
 // maxKnown bounds the shape cache; past it the cache starts again.
@@ -198,16 +190,13 @@ func newEngine(d *detect.Detector) detect.Engine {
 // Engine implements detect.Engine.
 func (e *engine) Engine() alert.Engine { return alert.Policy }
 
-// Operation implements detect.OperationHandler: while the detector learns
-// it adds the operation's patterns to the baseline, afterwards it checks
-// them.
-// Packet implements detect.PacketHandler: while learning, every local
-// address that sends a packet is a known device, even if no operation
-// named it as a client (a capture that starts in the middle of its
-// conversations, a flow whose service operation comes when it ends). In
-// operational mode it returns at once.
-func (e *engine) Packet(d *detect.Detector, p *decode.Packet) {
-	if !d.Learning() || !p.SrcIP.IsValid() {
+// LearningPacket implements detect.LearningPacketHandler: while
+// learning, every local address that sends a packet is a known device,
+// even if no operation named it as a client (a capture that starts in the
+// middle of its conversations, a flow whose service operation comes when
+// it ends).
+func (e *engine) LearningPacket(d *detect.Detector, p *decode.Packet) {
+	if !p.SrcIP.IsValid() {
 		return
 	}
 	if _, ok := e.senders[p.SrcIP]; ok || !local(p.SrcIP) || len(e.senders) >= maxSenders {
@@ -223,6 +212,9 @@ func (e *engine) Packet(d *detect.Detector, p *decode.Packet) {
 // maxSenders bounds the addresses learned from packets.
 const maxSenders = 1 << 16
 
+// Operation implements detect.OperationHandler: while the detector learns
+// it adds the operation's patterns to the baseline, afterwards it checks
+// them.
 func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
 	if d.LearningAt(op.Time) {
 		e.learn(d, op)
@@ -352,17 +344,17 @@ func (e *engine) learn(d *detect.Detector, op *dissect.Operation) {
 	c, s := op.Client.IP, op.Server.IP
 	ans := answered(op)
 	if local(c) {
-		b.Observe(deviceEntry(c), t, "learning")
+		e.observe(b, deviceEntry(c), t)
 	} else if macOnly(op) {
-		b.Observe(macEntry(op.Client.MAC), t, "learning")
+		e.observe(b, macEntry(op.Client.MAC), t)
 	}
 	if ans && local(s) {
-		b.Observe(deviceEntry(s), t, "learning")
+		e.observe(b, deviceEntry(s), t)
 	}
 	pc, ps := detect.IsPublic(c), detect.IsPublic(s)
 	if pc || ps {
 		if pc != ps && (ps || ans) {
-			b.Observe(internetEntry(op), t, "learning")
+			e.observe(b, internetEntry(op), t)
 		}
 		return
 	}
@@ -370,27 +362,27 @@ func (e *engine) learn(d *detect.Detector, op *dissect.Operation) {
 		return
 	}
 	if op.Protocol == "service" {
-		b.Observe(connectionEntry(op), t, "learning")
-		b.Observe(pairEntry(op), t, "learning")
+		e.observe(b, connectionEntry(op), t)
+		e.observe(b, pairEntry(op), t)
 		return
 	}
 	if !detect.Industrial(op.Protocol) || op.FunctionName == "" {
 		return
 	}
-	b.Observe(functionEntry(op), t, "learning")
+	e.observe(b, functionEntry(op), t)
 	switch {
 	case op.Class == dissect.ClassProgram && isUpload(op):
 		// an upload reads the program: it does not make its client a
 		// programming station
 	case op.Class == dissect.ClassWrite:
-		b.Observe(classEntry(op), t, "learning")
-		b.Observe(writerEntry(c), t, "learning")
+		e.observe(b, classEntry(op), t)
+		e.observe(b, writerEntry(c), t)
 	default:
-		b.Observe(classEntry(op), t, "learning")
+		e.observe(b, classEntry(op), t)
 	}
 	if op.Protocol == "modbus" && op.Result.Status == dissect.StatusOK {
 		e.eachRange(op, func(target string) bool {
-			b.Observe(rangeEntry(op, target), t, "learning")
+			e.observe(b, rangeEntry(op, target), t)
 			return true
 		})
 	}
@@ -410,15 +402,8 @@ func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
 		return
 	}
 	k, names := shapeOf(op)
-	if e.recent == nil {
-		e.recent = new([recentSize]shape)
-	}
-	slot := &e.recent[k.slot()]
-	if *slot == k && k.fn != 0 {
-		return // the pointers equal a known shape's, and known holds their strings alive
-	}
 	if n, ok := e.known[k]; ok && n == names {
-		*slot = k
+		d.Quiet() // a known shape stays known: the baseline only grows
 		return
 	}
 	findings, muted := e.findings, e.muted
@@ -426,10 +411,9 @@ func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
 	if known && findings == e.findings && muted == e.muted {
 		if e.known == nil || len(e.known) >= maxKnown {
 			e.known = make(map[shape]shapeNames, 256)
-			clear(e.recent[:]) // its pointers were kept alive by the old map
 		}
 		e.known[k] = names
-		*slot = k
+		d.Quiet()
 	}
 }
 
@@ -437,8 +421,11 @@ func (e *engine) check(d *detect.Detector, op *dissect.Operation) {
 // whether the outcome depends only on the baseline (no per-client or
 // per-flow state was involved), so that it may be cached.
 func (e *engine) checkSlow(d *detect.Detector, op *dissect.Operation) (cacheable bool) {
-	if !e.indexed {
-		e.index(d)
+	if !e.frozen {
+		if !e.indexed || e.stale || d.Baseline().Len() != e.indexLen {
+			e.index(d)
+		}
+		e.frozen = true
 	}
 	c, s := op.Client.IP, op.Server.IP
 	if refused(op) {
@@ -505,9 +492,11 @@ func (e *engine) checkSlow(d *detect.Detector, op *dissect.Operation) (cacheable
 // index collects the hosts that spoke or served an industrial protocol in
 // the baseline, for telling IT hosts from OT hosts.
 func (e *engine) index(d *detect.Detector) {
-	e.indexed = true
+	e.indexed, e.stale = true, false
 	e.industrial = map[netip.Addr]struct{}{}
-	for _, r := range d.Baseline().Records() {
+	records := d.Baseline().Records()
+	e.indexLen = len(records)
+	for _, r := range records {
 		if len(e.industrial) >= maxIndex {
 			break
 		}
@@ -517,6 +506,39 @@ func (e *engine) index(d *detect.Detector) {
 				e.industrial[r.Client] = struct{}{}
 				e.industrial[r.Server] = struct{}{}
 			}
+		}
+	}
+}
+
+// Operational implements detect.ModeHandler: the index of industrial
+// hosts is built when learning ends, which sorts the whole baseline,
+// rather than on the packet path.
+func (e *engine) Operational(d *detect.Detector) {
+	if !e.frozen {
+		e.index(d)
+	}
+}
+
+// observe adds ent to the baseline for learn, and to the index while it is
+// built but not frozen yet, as index would find it.
+func (e *engine) observe(b *baseline.Baseline, ent baseline.Entry, t time.Time) {
+	if !b.Observe(ent, t, "learning") || !e.indexed || e.frozen {
+		return
+	}
+	e.indexLen++
+	switch ent.Kind {
+	case baseline.KindConnection, baseline.KindFunction:
+		if !industrialName(ent.Protocol) {
+			return
+		}
+		if len(e.industrial) >= maxIndex {
+			e.stale = true // which hosts a full index holds depends on the order of the records
+			return
+		}
+		e.industrial[ent.Client] = struct{}{}
+		e.industrial[ent.Server] = struct{}{}
+		if len(e.industrial) >= maxIndex {
+			e.stale = true
 		}
 	}
 }

@@ -94,8 +94,13 @@ type engine struct {
 	// flows holds the flows on which a request and its response were
 	// matched (a response without request there is not an artefact of a
 	// capture that started mid-connection) or a request went unanswered.
-	flows    map[uint64]flowState
-	lastPair uint64
+	flows map[uint64]flowState
+	// paired is set in a conversation once its flow is known to be
+	// paired, so that its next requests and responses skip the lookup.
+	paired detect.ConvSlot[bool]
+	// d is the engine's Detector, told when a flow is forgotten: the
+	// engine was quiet on its paired operations (detect.Detector.Quiet).
+	d *detect.Detector
 	// pending lists the flows with responses without request awaiting
 	// their verdict.
 	pending []uint64
@@ -116,7 +121,7 @@ type flowState struct {
 }
 
 func newEngine(d *detect.Detector) detect.Engine {
-	return &engine{flows: make(map[uint64]flowState, 256)}
+	return &engine{flows: make(map[uint64]flowState, 256), paired: detect.NewConvSlot[bool](d), d: d}
 }
 
 // Engine implements detect.Engine.
@@ -131,26 +136,36 @@ type finding struct {
 	fromServer bool // the violating message came from the operation's server
 }
 
-// none is the finding of an operation that violates nothing.
-var none = finding{fc: -1}
+// An operation that violates nothing has the zero finding (t nil):
+// classifiers return finding{}, which costs nothing to make, on their
+// common path.
 
 // Operation implements detect.OperationHandler.
 func (e *engine) Operation(d *detect.Detector, op *dissect.Operation) {
-	f := none
-	switch op.Protocol {
-	case "modbus":
+	var f finding
+	switch d.Proto(op) {
+	case detect.ProtoModbus:
+		if op.Request && op.Response && op.Result.Status == dissect.StatusOK &&
+			op.FunctionName != "reserved" && op.FunctionName != "unknown" {
+			// The bulk of Modbus traffic, as modbus would judge it: once
+			// the flow is paired, operations like this one change nothing
+			// until the flow is forgotten.
+			e.pair(op)
+			d.Quiet()
+			return
+		}
 		f = e.modbus(op)
-	case "dnp3":
+	case detect.ProtoDNP3:
 		f = e.dnp3(op)
-	case "s7comm", "s7comm_plus", "cotp":
+	case detect.ProtoS7comm, detect.ProtoS7commPlus, detect.ProtoCOTP:
 		f = malformed(op, S7Malformed)
-	case "enip", "cip":
+	case detect.ProtoENIP, detect.ProtoCIP:
 		f = malformed(op, ENIPMalformed)
-	case "bacnet":
+	case detect.ProtoBACnet:
 		f = bacnet(op)
-	case "iec104":
+	case detect.ProtoIEC104:
 		f = iec104(op)
-	case "service":
+	case detect.ProtoService:
 		f = portZero(op)
 	default:
 		return
@@ -231,7 +246,7 @@ func fromServer(op *dissect.Operation) bool { return op.Response && !op.Request 
 // dissector's reason.
 func malformed(op *dissect.Operation, t *alert.Type) finding {
 	if op.Result.Status != dissect.StatusMalformed {
-		return none
+		return finding{}
 	}
 	return finding{t: t, key: op.Result.Text, detail: op.Result.Text, fc: -1, fromServer: fromServer(op)}
 }
@@ -259,7 +274,7 @@ func (e *engine) modbus(op *dissect.Operation) finding {
 		if op.Response && op.Result.Status == dissect.StatusOK {
 			e.orphan(op)
 		}
-		return none
+		return finding{}
 	case op.FunctionName == "reserved":
 		return fcFinding(ReservedFunction, keyModbusReserved, fc)
 	case op.FunctionName == "unknown" && fc < 128:
@@ -272,10 +287,10 @@ func (e *engine) modbus(op *dissect.Operation) finding {
 		if op.Result.Status == dissect.StatusUnknown {
 			e.unanswered(op)
 		}
-		return none
+		return finding{}
 	}
 	e.pair(op)
-	return none
+	return finding{}
 }
 
 // dnp3 classifies a DNP3 operation.
@@ -295,7 +310,7 @@ func (e *engine) dnp3(op *dissect.Operation) finding {
 		}
 		return malformed(op, DNP3Malformed)
 	case isLowerLayer(op):
-		return none
+		return finding{}
 	case op.Request && (op.FunctionName == dnp3InitializeData || op.FunctionName == dnp3SaveConfiguration):
 		f := fcFinding(DNP3IllegalFunction, dnp3Key[fc], fc)
 		f.detail = op.FunctionName + " (" + decimal[fc] + ")"
@@ -310,7 +325,7 @@ func (e *engine) dnp3(op *dissect.Operation) finding {
 		if op.Request && op.Result.Status == dissect.StatusUnknown && dnp3Answered(fc) {
 			e.unanswered(op)
 		}
-		return none
+		return finding{}
 	}
 	if bits := reservedIIN(op); bits != "" {
 		return finding{t: DNP3ReservedIIN, key: bits, detail: bits, fc: -1, fromServer: true}
@@ -321,7 +336,7 @@ func (e *engine) dnp3(op *dissect.Operation) finding {
 	case fc == dnp3Response:
 		e.orphan(op)
 	}
-	return none
+	return finding{}
 }
 
 // dnp3Response is the DNP3 function code of a solicited response.
@@ -388,7 +403,7 @@ func bacnet(op *dissect.Operation) finding {
 // iec104 classifies an IEC 60870-5-104 operation.
 func iec104(op *dissect.Operation) finding {
 	if op.Result.Status != dissect.StatusMalformed {
-		return none
+		return finding{}
 	}
 	text := op.Result.Text
 	seq := func(key string) finding {
@@ -416,7 +431,7 @@ func portZero(op *dissect.Operation) finding {
 	case op.Client.Port == 0:
 		return finding{t: PortZero, key: "source port 0", detail: "source port 0", fc: -1}
 	}
-	return none
+	return finding{}
 }
 
 // flow returns the flow of op's first packet (0 when op has none).
@@ -442,9 +457,8 @@ func (e *engine) state(op *dissect.Operation) (id uint64, st flowState, ok bool)
 		for k, st := range e.flows {
 			if st.op == nil {
 				delete(e.flows, k)
-				if k == e.lastPair {
-					e.lastPair = 0
-				}
+				e.paired.Invalidate()
+				e.d.Unquiet()
 				break
 			}
 		}
@@ -454,17 +468,22 @@ func (e *engine) state(op *dissect.Operation) (id uint64, st flowState, ok bool)
 
 // pair records that op's flow had a request paired with its response.
 func (e *engine) pair(op *dissect.Operation) {
-	if id := flow(op); id == e.lastPair {
-		return
+	if paired, _ := e.paired.Get(); !paired {
+		e.pairFlow(op)
 	}
+}
+
+// pairFlow is pair for a conversation not known to be paired yet.
+func (e *engine) pairFlow(op *dissect.Operation) {
 	id, st, ok := e.state(op)
-	if !ok || st.paired {
-		e.lastPair = id
+	if !ok {
 		return
 	}
-	st.paired = true
-	e.flows[id] = st
-	e.lastPair = id
+	if !st.paired {
+		st.paired = true
+		e.flows[id] = st
+	}
+	e.paired.Set(true)
 }
 
 // unanswered counts a request that the dissector gave up on.
