@@ -98,8 +98,12 @@ Usage:
 Commands:
 
 `)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "	%-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "\t%-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run 'otwatch <command> --help' for a command's flags and examples.

@@ -21,6 +21,24 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Commands:") {
 		t.Fatalf("help: code %d, output %q", code, out)
 	}
+	// Every summary starts in the same column, whatever the command's name.
+	col := -1
+	for _, c := range commands {
+		i := strings.Index(out, "\t"+c.name+" ")
+		if i < 0 {
+			t.Fatalf("help does not list %s:\n%s", c.name, out)
+		}
+		line := out[i:]
+		line = line[:strings.IndexByte(line, '\n')]
+		at := strings.Index(line, c.summary)
+		if at < 0 {
+			t.Fatalf("help line of %s lacks its summary: %q", c.name, line)
+		}
+		if col >= 0 && at != col {
+			t.Errorf("help: summary of %s starts at column %d, others at %d:\n%s", c.name, at, col, out)
+		}
+		col = at
+	}
 	for _, c := range commands {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := runCmd(t, c.name, "--help")
