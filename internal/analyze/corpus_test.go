@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,6 +48,9 @@ func TestCorpusAgainstTshark(t *testing.T) {
 			}
 			if sum.Packets != o.Packets {
 				t.Errorf("packets %d, tshark %d", sum.Packets, o.Packets)
+			}
+			if first := fmt.Sprintf("%d.%09d", sum.First.Unix(), sum.First.Nanosecond()); first != o.FirstTime {
+				t.Errorf("first packet at %s, tshark %s", first, o.FirstTime)
 			}
 			macs, ips := endpointSets(sum)
 			compareSets(t, "MAC", macs, o.Eth)

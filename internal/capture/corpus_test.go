@@ -170,12 +170,19 @@ func compareFrames(t *testing.T, name string, got, want []tsharkFrame) {
 func TestVectorsTshark(t *testing.T) {
 	testenv.Program(t, "tshark", "tshark")
 	dir := t.TempDir()
-	for i, v := range []string{pcapLEMicro, pcapBENano, pcapLENano, pcapThree, pcapngTwoSections, pcapngThree} {
+	for i, v := range []struct {
+		in      string
+		packets int // records in the vector, counted by hand
+	}{{pcapLEMicro, 2}, {pcapBENano, 1}, {pcapLENano, 1}, {pcapThree, 3}, {pcapngTwoSections, 5}, {pcapngThree, 3}} {
 		path := filepath.Join(dir, fmt.Sprintf("v%d", i))
-		if err := os.WriteFile(path, unhex(t, v), 0o644); err != nil {
+		if err := os.WriteFile(path, unhex(t, v.in), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		compareFrames(t, path, readFrames(t, path), tsharkFrames(t, path))
+		want := tsharkFrames(t, path)
+		if len(want) != v.packets {
+			t.Errorf("%s: tshark reads %d packets, the vector has %d", path, len(want), v.packets)
+		}
+		compareFrames(t, path, readFrames(t, path), want)
 	}
 }
 

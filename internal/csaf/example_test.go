@@ -27,6 +27,9 @@ func ExampleCatalog_Match() {
 		for _, r := range m.Reasons {
 			fmt.Println(" -", r)
 		}
+		// Risk's formula: B 9.8 (CVSS AV:N) × E 1.0 (public exploits) ×
+		// X 0.9 (AV:N, reachable from outside its zone) × C 1.0 (plc) ×
+		// W 0.95 (order number listed, version in range) = 8.379.
 		fmt.Printf("risk %.2f\n", csaf.Risk([]csaf.Match{m}, csaf.Exposure{DeviceType: "plc", Remote: true}))
 	}
 	// Output:

@@ -118,9 +118,10 @@ var segmentTests = []struct {
 		stats: &HalfStats{Segments: 4, Delivered: 9, OutOfOrder: 2},
 	},
 	{
-		name: "hole then fill",
-		segs: []seg{syn, {seq: 1001, data: "abc"}, {seq: 1007, data: "ghi"}, {seq: 1010, data: "jk"}, {seq: 1004, data: "def"}},
-		want: []string{"abc", "def", "ghi", "jk"},
+		name:  "hole then fill",
+		segs:  []seg{syn, {seq: 1001, data: "abc"}, {seq: 1007, data: "ghi"}, {seq: 1010, data: "jk"}, {seq: 1004, data: "def"}},
+		want:  []string{"abc", "def", "ghi", "jk"},
+		stats: &HalfStats{Segments: 5, Delivered: 11, OutOfOrder: 2},
 	},
 	{
 		name:  "hole never filled, reported on flush",
@@ -156,9 +157,10 @@ var segmentTests = []struct {
 		stats: &HalfStats{Segments: 6, Delivered: 12, OutOfOrder: 1, Retransmitted: 4},
 	},
 	{
-		name: "segment across the wrap",
-		segs: []seg{{seq: 0xfffffffe, flags: "S"}, {seq: 0xffffffff, data: "abcd"}, {seq: 3, data: "efg"}},
-		want: []string{"abcd", "efg"},
+		name:  "segment across the wrap",
+		segs:  []seg{{seq: 0xfffffffe, flags: "S"}, {seq: 0xffffffff, data: "abcd"}, {seq: 3, data: "efg"}},
+		want:  []string{"abcd", "efg"},
+		stats: &HalfStats{Segments: 3, Delivered: 7},
 	},
 	{
 		// The pure ACK does not start the stream; bytes before the
@@ -211,9 +213,10 @@ var segmentTests = []struct {
 		stats: &HalfStats{Segments: 4, Delivered: 3, Retransmitted: 3, AfterFIN: 6},
 	},
 	{
-		name: "FIN out of order",
-		segs: []seg{syn, {seq: 1004, flags: "F", data: "def"}, {seq: 1007, data: "xyz"}, {seq: 1001, data: "abc"}},
-		want: []string{"abc", "def"},
+		name:  "FIN out of order",
+		segs:  []seg{syn, {seq: 1004, flags: "F", data: "def"}, {seq: 1007, data: "xyz"}, {seq: 1001, data: "abc"}},
+		want:  []string{"abc", "def"},
+		stats: &HalfStats{Segments: 4, Delivered: 6, OutOfOrder: 1, AfterFIN: 3},
 	},
 	{
 		name:  "FIN before stored data",
@@ -225,6 +228,8 @@ var segmentTests = []struct {
 		name: "hole before FIN reported on flush",
 		segs: []seg{syn, {seq: 1001, data: "abc"}, {seq: 1010, flags: "F"}, flush},
 		want: []string{"abc", "gap 6"},
+		// A FIN without payload stores nothing: it is not out of order.
+		stats: &HalfStats{Segments: 3, Delivered: 3, Gaps: 1, GapBytes: 6, Missing: 6},
 	},
 	{
 		name:  "SYN retransmission",
@@ -233,9 +238,10 @@ var segmentTests = []struct {
 		stats: &HalfStats{Segments: 5, Delivered: 6},
 	},
 	{
-		name: "SYN with data",
-		segs: []seg{{seq: 1000, flags: "S", data: "abc"}, {seq: 1000, flags: "S", data: "abc"}, {seq: 1004, data: "def"}},
-		want: []string{"abc", "def"},
+		name:  "SYN with data",
+		segs:  []seg{{seq: 1000, flags: "S", data: "abc"}, {seq: 1000, flags: "S", data: "abc"}, {seq: 1004, data: "def"}},
+		want:  []string{"abc", "def"},
+		stats: &HalfStats{Segments: 3, Delivered: 6, Retransmitted: 3},
 	},
 	{
 		name:  "RST flushes and ends the stream",

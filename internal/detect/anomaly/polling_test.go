@@ -118,5 +118,10 @@ func TestPollingFromImportedBaseline(t *testing.T) {
 	for _, e := range evs {
 		d.Emit(modbusRead(at(e.t), addr(e.c), addr(e.s), 1))
 	}
-	only(t, d, anomaly.PollingRate)
+	// The historian polls every 200 ms, 25 times the imported period; the
+	// other client has no entry and is not checked.
+	a := only(t, d, anomaly.PollingRate)
+	if a.Source.IP != hist || a.Destination.IP != plc || a.Protocol != "modbus" || !strings.Contains(a.Description, "instead of every 5s") {
+		t.Errorf("alert %v -> %v %s: %s", a.Source, a.Destination, a.Protocol, a.Description)
+	}
 }

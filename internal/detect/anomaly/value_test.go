@@ -109,13 +109,25 @@ func TestLoginAttempts(t *testing.T) {
 	}
 }
 
-// Successful logins are not counted.
+// Successful logins are not counted: thirty FTP logins in thirty seconds
+// raise nothing when they succeed (reply 230, RFC 959) and one alert when
+// they fail.
 func TestLoginSuccessNotCounted(t *testing.T) {
-	d := operational(t, detect.Config{})
-	for i := range 30 {
-		op := loginFailure(at(time.Duration(i)*time.Second), "ftp")
-		op.Result = dissect.Result{Status: dissect.StatusOK, Code: 230}
-		d.Emit(op)
+	for _, ok := range []bool{true, false} {
+		d := operational(t, detect.Config{})
+		for i := range 30 {
+			op := loginFailure(at(time.Duration(i)*time.Second), "ftp")
+			if ok {
+				op.Result = dissect.Result{Status: dissect.StatusOK, Code: 230}
+			}
+			d.Emit(op)
+		}
+		if ok {
+			none(t, d)
+			continue
+		}
+		if a := only(t, d, anomaly.LoginAttempts); a.Protocol != "ftp" || a.Source.IP != ews {
+			t.Errorf("failed logins: alert %v -> %v over %s", a.Source, a.Destination, a.Protocol)
+		}
 	}
-	none(t, d)
 }

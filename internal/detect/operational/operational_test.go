@@ -257,29 +257,30 @@ func TestExceptionBurst(t *testing.T) {
 	zoned := detect.Config{Zones: []detect.Zone{{Name: "field", Subnets: []netip.Prefix{netip.MustParsePrefix("10.10.2.0/24")},
 		Thresholds: map[string]alert.Threshold{ModbusExceptionBurst.ID: {Count: 5, Window: time.Minute}}}}}
 	tests := []struct {
-		name   string
-		cfg    detect.Config
-		ops    []opSpec
-		alerts int
-		count  uint64
+		name      string
+		cfg       detect.Config
+		ops       []opSpec
+		alerts    int
+		count     uint64
+		threshold string // the threshold detail: the one in force
 	}{
-		{"below the threshold", detect.Config{}, exceptions(0, 19, 2*time.Second), 0, 0},
-		{"at the threshold", detect.Config{}, exceptions(0, 20, 2*time.Second), 1, 1},
+		{"below the threshold", detect.Config{}, exceptions(0, 19, 2*time.Second), 0, 0, ""},
+		{"at the threshold", detect.Config{}, exceptions(0, 20, 2*time.Second), 1, 1, "20 in 1m0s"},
 		// One a second for ten minutes: an alert, merged once a window.
-		{"sustained", detect.Config{}, exceptions(0, 600, time.Second), 1, 10},
+		{"sustained", detect.Config{}, exceptions(0, 600, time.Second), 1, 10, "20 in 1m0s"},
 		// One every four seconds: at most 16 in any minute.
-		{"slow", detect.Config{}, exceptions(0, 300, 4*time.Second), 0, 0},
+		{"slow", detect.Config{}, exceptions(0, 300, 4*time.Second), 0, 0, ""},
 		{"answers do not count", detect.Config{}, append(exceptions(0, 10, time.Second), func() []opSpec {
 			var o []opSpec
 			for i := range 30 {
 				o = append(o, at(mbRead, 10*time.Second+time.Duration(i)*time.Second))
 			}
 			return o
-		}()...), 0, 0},
-		{"zone threshold", zoned, exceptions(0, 5, time.Second), 1, 1},
+		}()...), 0, 0, ""},
+		{"zone threshold", zoned, exceptions(0, 5, time.Second), 1, 1, "5 in 1m0s"},
 		{"configured threshold", detect.Config{Thresholds: map[string]alert.Threshold{ModbusExceptionBurst.ID: {Count: 3, Window: time.Minute}}},
-			exceptions(0, 3, time.Second), 1, 1},
-		{"disabled", detect.Config{Thresholds: map[string]alert.Threshold{ModbusExceptionBurst.ID: {}}}, exceptions(0, 100, time.Second), 0, 0},
+			exceptions(0, 3, time.Second), 1, 1, "3 in 1m0s"},
+		{"disabled", detect.Config{Thresholds: map[string]alert.Threshold{ModbusExceptionBurst.ID: {}}}, exceptions(0, 100, time.Second), 0, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +292,7 @@ func TestExceptionBurst(t *testing.T) {
 				if as[0].Type != ModbusExceptionBurst.ID || as[0].Count != tt.count {
 					t.Errorf("alert %s count %d, want %s count %d", as[0].Type, as[0].Count, ModbusExceptionBurst.ID, tt.count)
 				}
-				if as[0].Detail("threshold") == "" || as[0].Detail("last_exception") != "2 illegal_data_address" {
+				if as[0].Detail("threshold") != tt.threshold || as[0].Detail("last_exception") != "2 illegal_data_address" {
 					t.Errorf("details %v", as[0].Details)
 				}
 			}
@@ -402,8 +403,18 @@ func TestLearn(t *testing.T) {
 // TestTypes checks the catalogue entries against ATT&CK for ICS and the
 // alert model.
 func TestTypes(t *testing.T) {
-	if len(types) < 12 {
-		t.Errorf("%d alert types, want at least 12", len(types))
+	// Five S7comm, three CIP, six DNP3, the Modbus exception burst, the
+	// unresponsive device and BACnet DeviceCommunicationControl.
+	want := []string{"s7comm.plc_stop", "s7comm.plc_start", "s7comm.program_upload", "s7comm.program_download", "s7comm.time_set",
+		"cip.reset", "cip.firmware_update", "cip.mode_change",
+		"dnp3.cold_restart", "dnp3.warm_restart", "dnp3.stop_application", "dnp3.time_set", "dnp3.unsolicited_disabled", "dnp3.outstation_restarted",
+		"modbus.exception_burst", "device.not_responding", "bacnet.dcc_disable"}
+	var ids []string
+	for _, typ := range types {
+		ids = append(ids, typ.ID)
+	}
+	if !slices.Equal(ids, want) {
+		t.Errorf("alert types %v, want %v", ids, want)
 	}
 	for _, typ := range types {
 		if detect.LookupType(typ.ID) != typ {

@@ -20,8 +20,19 @@ func TestFloodBounded(t *testing.T) {
 	op := &dissect.Operation{Protocol: "service", Transport: "tcp", FunctionName: "modbus",
 		Client: dissect.Endpoint{IP: cli, Port: 50000}, Server: dissect.Endpoint{IP: srv, Port: 502},
 		Result: dissect.Result{Status: dissect.StatusOK}, Packets: []dissect.PacketRef{{Index: 1}}, Time: start}
-	d.Emit(op) // the detector's own policy engine learns the pair
-	e.Operation(d, op)
+	// A second client, which reads coils of the server, reads new
+	// register ranges in the flood; the first, which probes new ports, is
+	// muted as a scanner.
+	reader := netip.MustParseAddr("10.1.1.30")
+	readerSvc := *op
+	readerSvc.Client.IP = reader
+	read := &dissect.Operation{Protocol: "modbus", FunctionName: "read_coils", Class: dissect.ClassRead, Client: dissect.Endpoint{IP: reader, Port: 50000},
+		Server: dissect.Endpoint{IP: srv, Port: 502}, Request: true, Response: true, Result: dissect.Result{Status: dissect.StatusOK},
+		Targets: []dissect.Target{{Kind: "coil", Address: 0, Count: 1}}, Packets: []dissect.PacketRef{{Index: 2}}, Time: start}
+	for _, o := range []*dissect.Operation{op, &readerSvc, read} {
+		d.Emit(o) // the detector's own policy engine learns the pairs
+		e.Operation(d, o)
+	}
 	now := start.Add(time.Minute)
 	d.Emit(&dissect.Operation{Protocol: "arp", Time: now}) // ends learning
 	const n = 200_000
@@ -35,16 +46,17 @@ func TestFloodBounded(t *testing.T) {
 		a4[3] = byte(i) | 1
 		other := netip.AddrFrom4(a4)
 		// A new device answering, a refused probe from a new address, a
-		// new service port on the known pair, a new register range.
+		// new service port on the known pair, a new register range of the
+		// reader.
 		emit(&dissect.Operation{Protocol: "arp", FunctionName: "reply", Client: dissect.Endpoint{IP: other}, Server: dissect.Endpoint{IP: cli},
 			Response: true, Result: dissect.Result{Status: dissect.StatusOK}})
 		emit(&dissect.Operation{Protocol: "service", Transport: "tcp", FunctionName: "modbus", Client: dissect.Endpoint{IP: other},
 			Server: dissect.Endpoint{IP: srv, Port: 502}, Result: dissect.Result{Status: dissect.StatusError}})
 		emit(&dissect.Operation{Protocol: "service", Transport: "tcp", FunctionName: "unknown", Client: dissect.Endpoint{IP: cli},
 			Server: dissect.Endpoint{IP: srv, Port: uint16(1024 + i%60000)}, Result: dissect.Result{Status: dissect.StatusOK}, Packets: []dissect.PacketRef{{Index: 1}}})
-		emit(&dissect.Operation{Protocol: "modbus", FunctionName: "read_coils", Class: dissect.ClassRead, Client: dissect.Endpoint{IP: cli},
+		emit(&dissect.Operation{Protocol: "modbus", FunctionName: "read_coils", Class: dissect.ClassRead, Client: dissect.Endpoint{IP: reader},
 			Server: dissect.Endpoint{IP: srv, Port: 502}, Response: true, Result: dissect.Result{Status: dissect.StatusOK},
-			Targets: []dissect.Target{{Kind: "coil", Address: uint32(i) * RangeBucket, Count: 1}}})
+			Targets: []dissect.Target{{Kind: "coil", Address: uint32(i+1) * RangeBucket, Count: 1}}})
 	}
 	d.Flush()
 	if len(e.clients) > maxClients || len(e.flows) > maxFlows || len(e.names) > maxNames || len(e.devices) > maxClients {
@@ -63,6 +75,9 @@ func TestFloodBounded(t *testing.T) {
 		case AddressRange.ID:
 			ranges++
 		}
+	}
+	if devices == 0 || conns == 0 || ranges == 0 {
+		t.Errorf("%d new-device, %d connection and %d range alerts: the flood raised none of a kind", devices, conns, ranges)
 	}
 	if devices > maxNewDevices*minutes || conns > burstNew*minutes || ranges > maxRanges*minutes {
 		t.Errorf("%d new-device, %d connection and %d range alerts over %d minutes, want at most %d, %d and %d",

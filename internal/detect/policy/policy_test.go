@@ -329,10 +329,14 @@ func TestOneAlertPerEvent(t *testing.T) {
 	if len(as) != 2 {
 		t.Fatalf("%d alerts, want 2", len(as))
 	}
+	want := map[string][2]netip.Addr{policy.NewDevice.ID: {rogue, {}}, policy.NewProtocol.ID: {hist, plcA}}
 	for _, a := range as {
-		if a.Type != policy.NewDevice.ID && a.Type != policy.NewProtocol.ID || a.Count < 2 {
-			t.Errorf("%s count %d, want new_device and new_protocol, each recurring", a.Type, a.Count)
+		w, ok := want[a.Type]
+		if !ok || a.Source.IP != w[0] || a.Destination.IP != w[1] || a.Count < 2 {
+			t.Errorf("%s %v -> %v count %d, want new_device from %v and new_protocol %v -> %v, each recurring",
+				a.Type, a.Source.IP, a.Destination.IP, a.Count, rogue, hist, plcA)
 		}
+		delete(want, a.Type)
 	}
 }
 

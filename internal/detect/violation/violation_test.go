@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/attack"
 	"github.com/otwatch/otwatch/internal/detect"
 	"github.com/otwatch/otwatch/internal/dissect"
 )
@@ -247,6 +248,14 @@ func TestTypes(t *testing.T) {
 		}
 		if detect.LookupType(typ.ID) != typ {
 			t.Errorf("%s is not registered", typ.ID)
+		}
+		if len(typ.Techniques) == 0 {
+			t.Errorf("%s names no technique", typ.ID)
+		}
+		for _, id := range typ.Techniques {
+			if _, ok := attack.LookupTechnique(id); !ok {
+				t.Errorf("%s: technique %s is not in ATT&CK for ICS %s", typ.ID, id, attack.Version)
+			}
 		}
 	}
 }
