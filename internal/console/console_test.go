@@ -119,17 +119,32 @@ func TestSelfSigned(t *testing.T) {
 		t.Errorf("certificate not reused: %v", err)
 	}
 	// Replaced for a new host, and near its end.
-	c3, _ := SelfSigned(cf, kf, []string{"other.example"}, now)
-	c4, _ := SelfSigned(cf, kf, []string{"other.example"}, now.Add(800*24*time.Hour))
+	c3, err := SelfSigned(cf, kf, []string{"other.example"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c4, err := SelfSigned(cf, kf, []string{"other.example"}, now.Add(800*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if string(c3.Certificate[0]) == string(c1.Certificate[0]) || string(c4.Certificate[0]) == string(c3.Certificate[0]) {
 		t.Error("certificate not replaced for a new host or near expiry")
 	}
-	// A damaged file is replaced, not fatal.
+	if leaf, err := x509.ParseCertificate(c3.Certificate[0]); err != nil || leaf.VerifyHostname("other.example") != nil {
+		t.Errorf("the replacement certificate does not cover other.example: %v", err)
+	}
+	// A damaged file is replaced, not fatal: the files then hold the new
+	// pair.
 	if err := os.WriteFile(cf, []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SelfSigned(cf, kf, nil, now); err != nil {
-		t.Errorf("damaged certificate: %v", err)
+	c5, err := SelfSigned(cf, kf, nil, now)
+	if err != nil {
+		t.Fatalf("damaged certificate: %v", err)
+	}
+	kept, err := tls.LoadX509KeyPair(cf, kf)
+	if err != nil || string(kept.Certificate[0]) != string(c5.Certificate[0]) {
+		t.Errorf("after replacing a damaged certificate the files hold another pair (%v)", err)
 	}
 }
 

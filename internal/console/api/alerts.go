@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -31,28 +32,16 @@ func alertQuery(v url.Values) (store.AlertQuery, error) {
 	}
 	q := store.AlertQuery{Sensors: get("sensor"), Sites: get("site"), Zones: get("zone"), Categories: get("category"),
 		Protocols: get("protocol"), Types: get("type"), Text: strings.Join(get("q"), " ")}
-	for _, s := range get("severity") {
-		sev, err := alert.ParseSeverity(s)
-		if err != nil {
-			return q, badRequest("severity: %v", strings.TrimPrefix(err.Error(), "alert: "))
-		}
-		q.Severities = append(q.Severities, sev)
-	}
-	for _, s := range get("status") {
-		st, err := alert.ParseStatus(s)
-		if err != nil {
-			return q, badRequest("status: %v", strings.TrimPrefix(err.Error(), "alert: "))
-		}
-		q.Statuses = append(q.Statuses, st)
-	}
-	for _, s := range get("engine") {
-		e, err := alert.ParseEngine(s)
-		if err != nil {
-			return q, badRequest("engine: %v", strings.TrimPrefix(err.Error(), "alert: "))
-		}
-		q.Engines = append(q.Engines, e)
-	}
 	var err error
+	if q.Severities, err = parseValues("severity", get("severity"), alert.ParseSeverity); err != nil {
+		return q, err
+	}
+	if q.Statuses, err = parseValues("status", get("status"), alert.ParseStatus); err != nil {
+		return q, err
+	}
+	if q.Engines, err = parseValues("engine", get("engine"), alert.ParseEngine); err != nil {
+		return q, err
+	}
 	if q.Devices, err = store.NormalizeAddrs(get("device")); err != nil {
 		return q, badRequest("device: %s", clean(err))
 	}
@@ -63,6 +52,19 @@ func alertQuery(v url.Values) (store.AlertQuery, error) {
 		return q, err
 	}
 	return q, nil
+}
+
+// parseValues parses the values ss of field with parse (see parseValue).
+func parseValues[T any](field string, ss []string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, s := range ss {
+		v, err := parseValue(field, s, parse)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // alertPageQuery is alertQuery with the sort, order, cursor and limit
@@ -144,12 +146,14 @@ func (a *API) relatedEvents(c *call) (any, error) {
 	return store.EventPage{Events: es}, err
 }
 
-func parseStatus(s string) (alert.Status, error) {
-	st, err := alert.ParseStatus(s)
+// parseValue parses the value s of field with parse; a bad value is a
+// 400 that names the field.
+func parseValue[T any](field, s string, parse func(string) (T, error)) (T, error) {
+	v, err := parse(s)
 	if err != nil {
-		return 0, badRequest("status: %v", strings.TrimPrefix(err.Error(), "alert: "))
+		return v, badRequest("%s: %v", field, strings.TrimPrefix(err.Error(), "alert: "))
 	}
-	return st, nil
+	return v, nil
 }
 
 func (a *API) setStatus(c *call) (any, error) {
@@ -157,7 +161,7 @@ func (a *API) setStatus(c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
-	st, err := parseStatus(in.Status)
+	st, err := parseValue("status", in.Status, alert.ParseStatus)
 	if err != nil {
 		return nil, err
 	}
@@ -171,24 +175,6 @@ func (a *API) setStatus(c *call) (any, error) {
 // changed is the body of the answer to a multi-alert change.
 type changed struct {
 	Changed int64 `json:"changed"`
-}
-
-func (a *API) setStatuses(c *call) (any, error) {
-	var in struct {
-		IDs []string `json:"ids"`
-		statusInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	st, err := parseStatus(in.Status)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.st.SetStatus(c.ctx, in.IDs, st, c.actor(), in.Reason); err != nil {
-		return nil, err
-	}
-	return changed{Changed: int64(len(in.IDs))}, nil
 }
 
 // filterValues turns a JSON filter (validated against alertFilterSchema)
@@ -210,70 +196,52 @@ func filterValues(f map[string]any) url.Values {
 	return v
 }
 
-func (a *API) bulkStatus(c *call) (any, error) {
-	var in struct {
-		Filter map[string]any `json:"filter"`
-		statusInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	st, err := parseStatus(in.Status)
-	if err != nil {
-		return nil, err
-	}
-	q, err := alertQuery(filterValues(in.Filter))
-	if err != nil {
-		return nil, err
-	}
-	if q, err = q.Normalize(); err != nil {
-		return nil, err
-	}
-	n, err := a.st.BulkSetStatus(c.ctx, q, st, c.actor(), in.Reason)
-	return changed{Changed: n}, err
+// changeInput is the body of a change to many alerts: the alerts by ids
+// or by the filter of GET /alerts, the new status or severity, and why.
+// The route's schema admits only the fields that apply to it.
+type changeInput struct {
+	IDs      []string       `json:"ids"`
+	Filter   map[string]any `json:"filter"`
+	Status   string         `json:"status"`
+	Severity string         `json:"severity"`
+	Reason   string         `json:"reason"`
 }
 
-// severityInput is the body of a severity change.
-type severityInput struct {
-	Severity string `json:"severity"`
-	Reason   string `json:"reason"`
+// alertChange changes one field of many alerts, its status or its
+// severity: byIDs the alerts a request lists, byFilter those its filter
+// matches.
+type alertChange[T any] struct {
+	field  string                    // JSON name of the new value
+	value  func(*changeInput) string // the new value in the body
+	parse  func(string) (T, error)
+	set    func(ctx context.Context, ids []string, v T, actor, reason string) error
+	setAll func(ctx context.Context, q store.AlertQuery, v T, actor, reason string) (int64, error)
 }
 
-func parseSeverity(s string) (alert.Severity, error) {
-	sev, err := alert.ParseSeverity(s)
-	if err != nil {
-		return 0, badRequest("severity: %v", strings.TrimPrefix(err.Error(), "alert: "))
+// decode reads the body into in and returns its new value.
+func (ch alertChange[T]) decode(c *call, in *changeInput) (T, error) {
+	if err := c.decode(in); err != nil {
+		var zero T
+		return zero, err
 	}
-	return sev, nil
+	return parseValue(ch.field, ch.value(in), ch.parse)
 }
 
-func (a *API) setSeverities(c *call) (any, error) {
-	var in struct {
-		IDs []string `json:"ids"`
-		severityInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	sev, err := parseSeverity(in.Severity)
+func (ch alertChange[T]) byIDs(c *call) (any, error) {
+	var in changeInput
+	v, err := ch.decode(c, &in)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.st.SetSeverity(c.ctx, in.IDs, sev, c.actor(), in.Reason); err != nil {
+	if err := ch.set(c.ctx, in.IDs, v, c.actor(), in.Reason); err != nil {
 		return nil, err
 	}
 	return changed{Changed: int64(len(in.IDs))}, nil
 }
 
-func (a *API) bulkSeverity(c *call) (any, error) {
-	var in struct {
-		Filter map[string]any `json:"filter"`
-		severityInput
-	}
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	sev, err := parseSeverity(in.Severity)
+func (ch alertChange[T]) byFilter(c *call) (any, error) {
+	var in changeInput
+	v, err := ch.decode(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -284,9 +252,24 @@ func (a *API) bulkSeverity(c *call) (any, error) {
 	if q, err = q.Normalize(); err != nil {
 		return nil, err
 	}
-	n, err := a.st.BulkSetSeverity(c.ctx, q, sev, c.actor(), in.Reason)
+	n, err := ch.setAll(c.ctx, q, v, c.actor(), in.Reason)
 	return changed{Changed: n}, err
 }
+
+func (a *API) statusChange() alertChange[alert.Status] {
+	return alertChange[alert.Status]{field: "status", value: func(in *changeInput) string { return in.Status },
+		parse: alert.ParseStatus, set: a.st.SetStatus, setAll: a.st.BulkSetStatus}
+}
+
+func (a *API) severityChange() alertChange[alert.Severity] {
+	return alertChange[alert.Severity]{field: "severity", value: func(in *changeInput) string { return in.Severity },
+		parse: alert.ParseSeverity, set: a.st.SetSeverity, setAll: a.st.BulkSetSeverity}
+}
+
+func (a *API) setStatuses(c *call) (any, error)   { return a.statusChange().byIDs(c) }
+func (a *API) bulkStatus(c *call) (any, error)    { return a.statusChange().byFilter(c) }
+func (a *API) setSeverities(c *call) (any, error) { return a.severityChange().byIDs(c) }
+func (a *API) bulkSeverity(c *call) (any, error)  { return a.severityChange().byFilter(c) }
 
 // learnEntry returns the baseline entry Store.Learn adds for r, as its
 // documentation states: the alert's Learn entry, or for a learnable

@@ -146,8 +146,13 @@ func TestAlertLifecycle(t *testing.T) {
 
 	// Bulk by filter: sensor s2's two New alerts move to Active.
 	rec = an.do("POST", "/alerts/bulk-status", map[string]any{"filter": map[string]any{"sensor": []string{"s2"}, "q": ""}, "status": "Active"})
-	if c := decodeJSON[changed](t, rec); c.Changed != 2 {
+	if c := decodeJSON[changed](t, rec); rec.Code != 200 || c.Changed != 2 {
 		t.Errorf("bulk = %d %s, want 2 changed", rec.Code, rec.Body)
+	}
+	for _, k := range []string{"scan", "malware"} { // the alerts of s2
+		if a, err := e.st.Alert(ctx, e.ids[k]); err != nil || a.Status != alert.Active {
+			t.Errorf("%s after the bulk change: %v, %v; want Active", k, a.Status, err)
+		}
 	}
 	// By ids, all or nothing: plc-stop is Closed and cannot be closed again.
 	rec = an.do("POST", "/alerts/status", map[string]any{"ids": []string{e.ids["violation"], e.ids["plc-stop"]}, "status": "Closed"})
@@ -161,7 +166,7 @@ func TestAlertLifecycle(t *testing.T) {
 	// Severity: one alert by id, then by filter; both in the history and
 	// the audit log, and a sensor re-sending the alert keeps it.
 	rec = an.do("POST", "/alerts/severity", map[string]any{"ids": []string{e.ids["violation"]}, "severity": "Medium", "reason": "test bench"})
-	if c := decodeJSON[changed](t, rec); c.Changed != 1 {
+	if c := decodeJSON[changed](t, rec); rec.Code != 200 || c.Changed != 1 {
 		t.Errorf("severity = %d %s, want 1 changed", rec.Code, rec.Body)
 	}
 	if a, _ := e.st.Alert(ctx, e.ids["violation"]); a.Severity != alert.Medium {
@@ -172,8 +177,16 @@ func TestAlertLifecycle(t *testing.T) {
 		t.Errorf("violation history = %+v, want a severity change from Low to Medium last", hv)
 	}
 	rec = an.do("POST", "/alerts/bulk-severity", map[string]any{"filter": map[string]any{"sensor": []string{"s2"}}, "severity": "Critical"})
-	if c := decodeJSON[changed](t, rec); c.Changed != 2 {
+	if c := decodeJSON[changed](t, rec); rec.Code != 200 || c.Changed != 2 {
 		t.Errorf("bulk severity = %d %s, want 2 changed", rec.Code, rec.Body)
+	}
+	for _, k := range []string{"scan", "malware"} {
+		if a, err := e.st.Alert(ctx, e.ids[k]); err != nil || a.Severity != alert.Critical {
+			t.Errorf("%s after the bulk severity change: %v, %v; want Critical", k, a.Severity, err)
+		}
+	}
+	if a, _ := e.st.Alert(ctx, e.ids["violation"]); a.Severity != alert.Medium {
+		t.Errorf("violation (sensor s1) severity = %v after the bulk change of s2, want Medium still", a.Severity)
 	}
 	if rec := e.as("rita").do("POST", "/alerts/bulk-severity", map[string]any{"filter": map[string]any{}, "severity": "Low"}); rec.Code != 403 {
 		t.Errorf("read-only bulk severity = %d, want 403", rec.Code)
@@ -236,7 +249,10 @@ func TestAlertLifecycle(t *testing.T) {
 func TestPcapDownload(t *testing.T) {
 	e := newEnv(t)
 	rec := e.as("rita").do("GET", "/alerts/"+e.ids["plc-stop"]+"/pcap", nil)
-	want, _ := e.st.Evidence(context.Background(), e.ids["plc-stop"])
+	want, err := e.st.Evidence(context.Background(), e.ids["plc-stop"])
+	if err != nil || len(want) == 0 {
+		t.Fatalf("the fixture's evidence of plc-stop: %d bytes, %v", len(want), err)
+	}
 	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), want) {
 		t.Fatalf("pcap = %d, %d bytes", rec.Code, rec.Body.Len())
 	}
@@ -410,13 +426,24 @@ func TestTokensAPI(t *testing.T) {
 	an, ad := e.as("ana"), e.as("admin")
 	rec := an.do("POST", "/tokens", map[string]any{"name": "sensor plant-a", "expires_in_days": 1})
 	created := decodeJSON[struct {
-		Token  auth.Token
+		Token  token
 		Secret string
 	}](t, rec)
-	if rec.Code != 201 || created.Token.User != "ana" || !strings.HasPrefix(created.Secret, auth.TokenPrefix) ||
+	if rec.Code != 201 || created.Token.User != "ana" || created.Token.Name != "sensor plant-a" || !strings.HasPrefix(created.Secret, auth.TokenPrefix) ||
 		created.Token.Expires.Sub(created.Token.Created) != 24*time.Hour {
 		t.Fatalf("create token = %d %s", rec.Code, rec.Body)
 	}
+	kept, err := e.st.Token(context.Background(), created.Token.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noHash := func(what string, rec *httptest.ResponseRecorder) {
+		t.Helper()
+		if body := rec.Body.String(); strings.Contains(body, kept.Hash) || strings.Contains(strings.ToLower(body), `"hash"`) {
+			t.Errorf("%s carries the token hash: %s", what, body)
+		}
+	}
+	noHash("create token", rec)
 	tok := &client{e: e, bearer: created.Secret}
 	if m := decodeJSON[me](t, tok.do("GET", "/me", nil)); m.Name != "ana" || m.Auth != "token" || m.CSRFToken != "" {
 		t.Errorf("me by token = %+v", m)
@@ -427,12 +454,14 @@ func TestTokensAPI(t *testing.T) {
 	if rec := an.do("POST", "/tokens", map[string]string{"name": "x", "user": "rita"}); rec.Code != 403 {
 		t.Errorf("analyst making rita a token = %d", rec.Code)
 	}
-	adTok := decodeJSON[struct{ Token auth.Token }](t, ad.do("POST", "/tokens", map[string]string{"name": "for rita", "user": "rita"})).Token
+	adTok := decodeJSON[struct{ Token token }](t, ad.do("POST", "/tokens", map[string]string{"name": "for rita", "user": "rita"})).Token
 	if rec := an.do("DELETE", "/tokens/"+adTok.ID, nil); rec.Code != 403 {
 		t.Errorf("analyst deleting rita's token = %d", rec.Code)
 	}
-	all := decodeJSON[struct{ Tokens []auth.Token }](t, ad.do("GET", "/tokens", nil)).Tokens
-	mine := decodeJSON[struct{ Tokens []auth.Token }](t, an.do("GET", "/tokens", nil)).Tokens
+	rec = ad.do("GET", "/tokens", nil)
+	noHash("token list", rec)
+	all := decodeJSON[struct{ Tokens []token }](t, rec).Tokens
+	mine := decodeJSON[struct{ Tokens []token }](t, an.do("GET", "/tokens", nil)).Tokens
 	if len(all) != 2 || len(mine) != 1 || mine[0].ID != created.Token.ID {
 		t.Errorf("tokens: all %+v, ana's %+v", all, mine)
 	}

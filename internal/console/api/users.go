@@ -82,6 +82,21 @@ func (a *API) changePassword(c *call) (any, error) {
 	return noContent{}, nil
 }
 
+// token is an API token as the API shows it: without the hash of its
+// secret.
+type token struct {
+	ID       string    `json:"id"`
+	User     string    `json:"user"`
+	Name     string    `json:"name"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+	Expires  time.Time `json:"expires,omitzero"`
+}
+
+func tokenOf(t auth.Token) token {
+	return token{ID: t.ID, User: t.User, Name: t.Name, Created: t.Created, LastUsed: t.LastUsed, Expires: t.Expires}
+}
+
 func (a *API) listTokens(c *call) (any, error) {
 	user := c.query("user")
 	switch {
@@ -91,10 +106,14 @@ func (a *API) listTokens(c *call) (any, error) {
 		user = c.p.User
 	}
 	ts, err := a.auth.Tokens(c.ctx, user)
-	if ts == nil {
-		ts = []auth.Token{}
+	if err != nil {
+		return nil, err
 	}
-	return map[string][]auth.Token{"tokens": ts}, err
+	out := make([]token, len(ts))
+	for i, t := range ts {
+		out[i] = tokenOf(t)
+	}
+	return map[string][]token{"tokens": out}, nil
 }
 
 func (a *API) createToken(c *call) (any, error) {
@@ -117,9 +136,9 @@ func (a *API) createToken(c *call) (any, error) {
 		return nil, err
 	}
 	return struct {
-		Token  auth.Token `json:"token"`
-		Secret string     `json:"secret"`
-	}{t, secret}, nil
+		Token  token  `json:"token"`
+		Secret string `json:"secret"`
+	}{tokenOf(t), secret}, nil
 }
 
 func (a *API) deleteToken(c *call) (any, error) {

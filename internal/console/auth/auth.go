@@ -90,11 +90,6 @@ type Options struct {
 	// Params hash new passwords; DefaultParams when zero. Stored hashes
 	// with other parameters still verify and are rehashed at login.
 	Params Params
-	// Sessions and Tokens keep sessions and API tokens; in the store
-	// (StoreSessions) when nil, so that they outlive the process.
-	// MemSessions and MemTokens keep them in memory instead.
-	Sessions SessionStore
-	Tokens   TokenStore
 	// Secure marks cookies Secure and names the session cookie with the
 	// __Host- prefix; set it when the console serves TLS.
 	Secure bool
@@ -138,14 +133,12 @@ const (
 // Auth authenticates console requests and manages users, sessions and
 // API tokens over a store. It is safe for concurrent use.
 type Auth struct {
-	st       store.Store
-	opts     Options
-	sessions SessionStore
-	tokens   TokenStore
-	ipLimit  *Limiter
-	uLimit   *Limiter
-	hashSem  chan struct{}
-	log      *slog.Logger
+	st      store.Store
+	opts    Options
+	ipLimit *Limiter
+	uLimit  *Limiter
+	hashSem chan struct{}
+	log     *slog.Logger
 
 	dummyOnce sync.Once
 	dummy     string // hash verified for unknown users, to keep timing even
@@ -168,14 +161,8 @@ func New(st store.Store, opts Options) *Auth {
 	if opts.LoginPath == "" {
 		opts.LoginPath = "/login"
 	}
-	a := &Auth{st: st, opts: opts, sessions: opts.Sessions, tokens: opts.Tokens,
-		ipLimit: opts.IPLimit, uLimit: opts.UserLimit, hashSem: make(chan struct{}, opts.MaxHashing), log: opts.Logger}
-	if a.sessions == nil {
-		a.sessions = StoreSessions(st)
-	}
-	if a.tokens == nil {
-		a.tokens = StoreSessions(st)
-	}
+	a := &Auth{st: st, opts: opts, ipLimit: opts.IPLimit, uLimit: opts.UserLimit,
+		hashSem: make(chan struct{}, opts.MaxHashing), log: opts.Logger}
 	if a.ipLimit == nil {
 		a.ipLimit = NewLimiter(20, 6*time.Second)
 	}
@@ -360,11 +347,11 @@ func (a *Auth) Login(ctx context.Context, name, password, ip string) (Session, s
 		}
 	}
 	now := a.now()
-	_ = a.sessions.ExpireSessions(ctx, now, now.Add(-a.opts.IdleTimeout))
+	_ = a.st.ExpireSessions(ctx, now, now.Add(-a.opts.IdleTimeout))
 	secret := randomID(32)
 	s := Session{Key: hashSecret(secret), User: u.Name, CSRF: randomID(32), IP: ip,
 		Created: now, LastSeen: now, Expires: now.Add(a.opts.SessionTTL)}
-	if err := a.sessions.PutSession(ctx, s); err != nil {
+	if err := a.st.PutSession(ctx, s); err != nil {
 		return Session{}, "", fmt.Errorf("auth: saving session: %w", err)
 	}
 	a.auditQuiet(ctx, u.Name, "login", "user:"+u.Name, "from "+ip)
@@ -376,7 +363,7 @@ func (a *Auth) Logout(ctx context.Context, p *Principal) error {
 	if p.Session == nil {
 		return nil
 	}
-	if err := a.sessions.DeleteSession(ctx, p.Session.Key); err != nil {
+	if err := a.st.DeleteSession(ctx, p.Session.Key); err != nil {
 		return fmt.Errorf("auth: ending session: %w", err)
 	}
 	a.auditQuiet(ctx, p.User, "logout", "user:"+p.User, "")
@@ -391,15 +378,15 @@ func (a *Auth) SessionPrincipal(ctx context.Context, secret string) (*Principal,
 		return nil, ErrUnauthenticated
 	}
 	key := hashSecret(secret)
-	s, err := a.sessions.Session(ctx, key)
-	if errors.Is(err, ErrNoSession) {
+	s, err := a.st.Session(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnauthenticated
 	} else if err != nil {
 		return nil, fmt.Errorf("auth: reading session: %w", err)
 	}
 	now := a.now()
 	if !now.Before(s.Expires) || now.Sub(s.LastSeen) >= a.opts.IdleTimeout {
-		_ = a.sessions.DeleteSession(ctx, key)
+		_ = a.st.DeleteSession(ctx, key)
 		return nil, ErrUnauthenticated
 	}
 	u, err := a.activeUser(ctx, s.User)
@@ -407,7 +394,7 @@ func (a *Auth) SessionPrincipal(ctx context.Context, secret string) (*Principal,
 		return nil, err
 	}
 	if now.Sub(s.LastSeen) >= touchEvery {
-		if err := a.sessions.TouchSession(ctx, key, now); err == nil {
+		if err := a.st.TouchSession(ctx, key, now); err == nil {
 			s.LastSeen = now
 		}
 	}
@@ -421,8 +408,8 @@ func (a *Auth) TokenPrincipal(ctx context.Context, secret string) (*Principal, e
 	if !validSecret(secret, TokenPrefix) {
 		return nil, ErrUnauthenticated
 	}
-	t, err := a.tokens.TokenByHash(ctx, hashSecret(secret))
-	if errors.Is(err, ErrNoSession) {
+	t, err := a.st.TokenByHash(ctx, hashSecret(secret))
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUnauthenticated
 	} else if err != nil {
 		return nil, fmt.Errorf("auth: reading token: %w", err)
@@ -436,7 +423,7 @@ func (a *Auth) TokenPrincipal(ctx context.Context, secret string) (*Principal, e
 		return nil, err
 	}
 	if now.Sub(t.LastUsed) >= touchEvery {
-		if err := a.tokens.TouchToken(ctx, t.ID, now); err == nil {
+		if err := a.st.TouchToken(ctx, t.ID, now); err == nil {
 			t.LastUsed = now
 		}
 	}
@@ -550,7 +537,7 @@ func (a *Auth) UpdateUser(ctx context.Context, name string, ch UserUpdate, actor
 		return u, fmt.Errorf("auth: updating user %s: %w", u.Name, err)
 	}
 	if u.Disabled || ch.Password != nil {
-		if err := a.sessions.DeleteUserSessions(ctx, u.Name); err != nil {
+		if err := a.st.DeleteUserSessions(ctx, u.Name); err != nil {
 			return u, fmt.Errorf("auth: ending sessions of %s: %w", u.Name, err)
 		}
 	}
@@ -591,10 +578,10 @@ func (a *Auth) DeleteUser(ctx context.Context, name, actor string) error {
 	if err := a.st.DeleteUser(ctx, u.Name, actor); err != nil {
 		return fmt.Errorf("auth: deleting user %s: %w", u.Name, err)
 	}
-	if err := a.sessions.DeleteUserSessions(ctx, u.Name); err != nil {
+	if err := a.st.DeleteUserSessions(ctx, u.Name); err != nil {
 		return fmt.Errorf("auth: ending sessions of %s: %w", u.Name, err)
 	}
-	if err := a.tokens.DeleteUserTokens(ctx, u.Name); err != nil {
+	if err := a.st.DeleteUserTokens(ctx, u.Name); err != nil {
 		return fmt.Errorf("auth: removing tokens of %s: %w", u.Name, err)
 	}
 	return nil
@@ -634,13 +621,13 @@ func (a *Auth) ChangePassword(ctx context.Context, p *Principal, current, passwo
 	if err := a.st.PutUser(ctx, u, p.User); err != nil {
 		return fmt.Errorf("auth: setting password of %s: %w", u.Name, err)
 	}
-	if err := a.sessions.DeleteUserSessions(ctx, u.Name); err != nil {
+	if err := a.st.DeleteUserSessions(ctx, u.Name); err != nil {
 		return fmt.Errorf("auth: ending sessions of %s: %w", u.Name, err)
 	}
 	if p.Session != nil {
 		s := *p.Session
 		s.LastSeen = a.now()
-		if err := a.sessions.PutSession(ctx, s); err != nil {
+		if err := a.st.PutSession(ctx, s); err != nil {
 			return fmt.Errorf("auth: keeping session: %w", err)
 		}
 	}
@@ -663,7 +650,7 @@ func (a *Auth) CreateToken(ctx context.Context, owner, name string, ttl time.Dur
 	} else if err != nil {
 		return Token{}, "", err
 	}
-	have, err := a.tokens.Tokens(ctx, owner)
+	have, err := a.st.Tokens(ctx, owner)
 	if err != nil {
 		return Token{}, "", fmt.Errorf("auth: listing tokens: %w", err)
 	}
@@ -676,7 +663,7 @@ func (a *Auth) CreateToken(ctx context.Context, owner, name string, ttl time.Dur
 	if ttl > 0 {
 		t.Expires = now.Add(ttl)
 	}
-	if err := a.tokens.PutToken(ctx, t); err != nil {
+	if err := a.st.PutToken(ctx, t); err != nil {
 		return Token{}, "", fmt.Errorf("auth: saving token: %w", err)
 	}
 	if err := a.audit(ctx, actor, "token.create", "user:"+owner, fmt.Sprintf("token %s %q", t.ID, name)); err != nil {
@@ -687,7 +674,7 @@ func (a *Auth) CreateToken(ctx context.Context, owner, name string, ttl time.Dur
 
 // Tokens returns the API tokens of user, or of everyone when user is "".
 func (a *Auth) Tokens(ctx context.Context, user string) ([]Token, error) {
-	ts, err := a.tokens.Tokens(ctx, user)
+	ts, err := a.st.Tokens(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("auth: listing tokens: %w", err)
 	}
@@ -696,17 +683,18 @@ func (a *Auth) Tokens(ctx context.Context, user string) ([]Token, error) {
 
 // Token returns one API token; ErrNoSession when there is none.
 func (a *Auth) Token(ctx context.Context, id string) (Token, error) {
-	return a.tokens.Token(ctx, id)
+	t, err := a.st.Token(ctx, id)
+	return t, noSession(err)
 }
 
 // DeleteToken removes API token id, acting as actor.
 func (a *Auth) DeleteToken(ctx context.Context, id, actor string) error {
-	t, err := a.tokens.Token(ctx, id)
+	t, err := a.Token(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := a.tokens.DeleteToken(ctx, id); err != nil {
-		return fmt.Errorf("auth: deleting token %s: %w", id, err)
+	if err := a.st.DeleteToken(ctx, id); err != nil {
+		return fmt.Errorf("auth: deleting token %s: %w", id, noSession(err))
 	}
 	return a.audit(ctx, actor, "token.delete", "user:"+t.User, fmt.Sprintf("token %s %q", t.ID, t.Name))
 }

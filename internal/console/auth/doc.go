@@ -16,8 +16,6 @@
 // logouts, password changes and token changes are written to the store's
 // audit log.
 //
-// Sessions and tokens are kept behind the SessionStore and TokenStore
-// interfaces: by default in the store (StoreSessions), so that a console
-// restart keeps people logged in and tokens working; MemSessions and
-// MemTokens keep them in memory.
+// Sessions and tokens are kept in the store, so that a console restart
+// keeps people logged in and tokens working.
 package auth

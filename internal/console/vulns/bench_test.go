@@ -3,13 +3,19 @@ package vulns
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/alert"
+	"github.com/otwatch/otwatch/internal/csaf"
 	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // bigFleet stores n devices on one sensor: a third are PLC-9 CPUs at
@@ -88,6 +94,12 @@ func TestFleetScale(t *testing.T) {
 	a, cold := timed("first assessment")
 	if len(a.Devices) != 3000 || len(a.ByCVE()) != 1 || len(a.ByCVE()[0].Affected) < 500 {
 		t.Fatalf("%d devices, CVEs %+v", len(a.Devices), len(a.ByCVE()))
+	}
+	cat := f.Catalog()
+	for _, d := range a.Devices {
+		if want := directMatches(cat, &d.Record.Device); !reflect.DeepEqual(d.Matches, want) {
+			t.Fatalf("device %d: in the fleet matches %+v, want %+v", d.Record.ID, d.Matches, want)
+		}
 	}
 	b, same := timed("nothing changed")
 	if b != a {
@@ -169,4 +181,137 @@ func BenchmarkAssessCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// plantSize is the number of devices of the plant of BenchmarkAssessFirst
+// and BenchmarkMatchFleet.
+const plantSize = 10000
+
+// sharedCatalog loads the CISA advisories of the shared reference data
+// ($OTWATCH_DATA/csaf; OTWATCH_DATA defaults to ../shared/data next to the
+// module root), or skips the benchmark (fails it with
+// OTWATCH_REQUIRE_ALL=1) without them.
+func sharedCatalog(tb testing.TB) *csaf.Catalog {
+	tb.Helper()
+	d := os.Getenv("OTWATCH_DATA")
+	if d == "" {
+		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
+	} else if !filepath.IsAbs(d) {
+		d = filepath.Join(testenv.ModuleRoot(), d)
+	}
+	d = filepath.Join(d, "csaf")
+	if _, err := os.Stat(filepath.Join(d, "index.tsv")); err != nil {
+		testenv.Missing(tb, "CSAF advisories not found under "+d+" (set OTWATCH_DATA)")
+	}
+	cat, errs := csaf.Load(d)
+	if len(errs) > 0 || cat.Len() == 0 {
+		tb.Fatalf("loading %s: %d advisories, %v", d, cat.Len(), errs)
+	}
+	return cat
+}
+
+// plantDevices returns a deterministic plant inventory of n devices: nine
+// in ten are of 250 models the advisories of cat name, drawn with a Zipf
+// distribution, each at one of five firmware versions or (one in ten)
+// unknown firmware; the rest are workstations no advisory names.
+func plantDevices(tb testing.TB, cat *csaf.Catalog, n int) []inventory.Device {
+	tb.Helper()
+	type model struct{ vendor, model, product string }
+	var models []model
+	seen := map[model]bool{}
+	for _, a := range cat.Advisories {
+		for _, p := range a.Products {
+			m := model{vendor: p.Vendor, product: p.ProductName, model: p.Model}
+			if len(p.ModelNumbers) > 0 {
+				m.model = p.ModelNumbers[0]
+			}
+			if m.vendor == "" || m.product == "" || seen[m] {
+				continue
+			}
+			seen[m] = true
+			models = append(models, m)
+		}
+	}
+	if len(models) < 250 {
+		tb.Fatalf("%d models in the advisories, want at least 250", len(models))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(models), func(i, j int) { models[i], models[j] = models[j], models[i] })
+	models = models[:250]
+	zipf := rand.NewZipf(rng, 1.1, 2, uint64(len(models)-1))
+	firmware := []string{"V1.0", "V2.1.3", "V2.9", "V3.4.1", "V4.0"}
+	devs := make([]inventory.Device, n)
+	for i := range devs {
+		d := inventory.Device{ID: inventory.DeviceID(i + 1), IPs: []string{fmt.Sprintf("10.%d.%d.%d", 50+i/40000, i/200%200, 1+i%200)},
+			MAC: fmt.Sprintf("02:00:01:%02x:%02x:%02x", i>>16&0xff, i>>8&0xff, i&0xff), Name: fmt.Sprintf("dev-%05d", i),
+			FirstSeen: t0, LastSeen: t0.Add(time.Hour), Purdue: 1 + i%3, Type: inventory.TypePLC}
+		if rng.IntN(10) == 0 {
+			d.Vendor, d.Model, d.Type, d.Firmware = "Contoso", fmt.Sprintf("WS-%d", i%10), inventory.TypeEngineering, fmt.Sprintf("1.%d", i%5)
+		} else {
+			m := models[zipf.Uint64()]
+			d.Vendor, d.Model, d.Product = m.vendor, m.model, m.product
+			if rng.IntN(10) > 0 {
+				d.Firmware = firmware[rng.IntN(len(firmware))]
+			}
+		}
+		devs[i] = d
+	}
+	return devs
+}
+
+// plantStore stores the devices of plantDevices on sensor "plant".
+func plantStore(b *testing.B, devs []inventory.Device) store.Store {
+	b.Helper()
+	st := openStore(b)
+	ctx := context.Background()
+	if err := st.PutSensor(ctx, store.Sensor{ID: "plant", Name: "Plant"}, "test"); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.PutDevices(ctx, "plant", devs); err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// BenchmarkAssessFirst makes the first assessment of a plant of 10,000
+// devices against the shared advisories, with a new Fleet each time so
+// that every device is matched.
+func BenchmarkAssessFirst(b *testing.B) {
+	cat := sharedCatalog(b)
+	st := plantStore(b, plantDevices(b, cat, plantSize))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := New(st, Options{Advisories: cat, MaxAge: -1}).Assess(ctx)
+		if err != nil || len(a.Devices) != plantSize {
+			b.Fatalf("%d devices, %v", len(a.Devices), err)
+		}
+	}
+}
+
+// BenchmarkMatchFleet matches a plant of 10,000 devices against the shared
+// advisories with a new Fleet each time: Matches one device after another,
+// as Fleet.Device does; matchAll all at once, as Assess does.
+func BenchmarkMatchFleet(b *testing.B) {
+	cat := sharedCatalog(b)
+	devs := plantDevices(b, cat, plantSize)
+	ptrs := make([]*inventory.Device, len(devs))
+	for i := range devs {
+		ptrs[i] = &devs[i]
+	}
+	b.Run("Matches", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f := New(nil, Options{Advisories: cat})
+			for _, d := range ptrs {
+				f.Matches(d)
+			}
+		}
+	})
+	b.Run("matchAll", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			New(nil, Options{Advisories: cat}).matchAll(ptrs)
+		}
+	})
 }

@@ -99,12 +99,65 @@ func (f *Fleet) Matches(d *inventory.Device) []csaf.Match {
 	}
 	m = f.cat.Match(cd)
 	f.mu.Lock()
+	f.remember(cd, m)
+	f.mu.Unlock()
+	return m
+}
+
+// remember keeps the matches of a device content; f.mu is held.
+func (f *Fleet) remember(cd csaf.Device, m []csaf.Match) {
 	if len(f.matches) >= maxMatches {
 		clear(f.matches)
 	}
 	f.matches[cd] = m
+}
+
+// matchAll returns the matches of every device of devs, out[i] those
+// Matches gives for devs[i]. The device contents not matched before are
+// matched together with csaf.Catalog.MatchFleet, on every CPU.
+func (f *Fleet) matchAll(devs []*inventory.Device) [][]csaf.Match {
+	out := make([][]csaf.Match, len(devs))
+	if f.Advisories() == 0 {
+		return out
+	}
+	var todo []csaf.Device
+	index := map[csaf.Device]int32{}  // content not matched before → index into todo
+	which := make([]int32, len(devs)) // devs[i]'s index into todo; -1 when out[i] is known
+	f.mu.Lock()
+	for i, d := range devs {
+		which[i] = -1
+		if recommend.InternetHost(d) {
+			continue
+		}
+		cd := recommend.CSAFDevice(d)
+		if m, ok := f.matches[cd]; ok {
+			out[i] = m
+			continue
+		}
+		j, ok := index[cd]
+		if !ok {
+			j = int32(len(todo))
+			index[cd] = j
+			todo = append(todo, cd)
+		}
+		which[i] = j
+	}
 	f.mu.Unlock()
-	return m
+	if len(todo) == 0 {
+		return out
+	}
+	ms := f.cat.MatchFleet(todo)
+	f.mu.Lock()
+	for j, cd := range todo {
+		f.remember(cd, ms[j])
+	}
+	f.mu.Unlock()
+	for i, j := range which {
+		if j >= 0 {
+			out[i] = ms[j]
+		}
+	}
+	return out
 }
 
 // A Recommendation is a recommendation for a device of the store, with the
@@ -328,13 +381,20 @@ func (f *Fleet) assess(ctx context.Context, fresh bool) (*Assessment, error) {
 // assessInputs assesses every device of in, its recommendations open.
 func (f *Fleet) assessInputs(in *inputs, now time.Time) *base {
 	b := &base{read: now}
+	var devs []*inventory.Device
+	for _, s := range in.sensors {
+		for i := range s.snap.Devices {
+			devs = append(devs, &s.snap.Devices[i])
+		}
+	}
+	all := f.matchAll(devs)
 	for _, s := range in.sensors {
 		x := recommend.NewIndex(s.snap)
 		byAddr := alertsByAddr(s.alerts)
 		for i := range s.snap.Devices {
 			d := &s.snap.Devices[i]
 			alerts := alertsOf(d, s.alerts, byAddr)
-			matches := f.Matches(d)
+			matches := all[len(b.devices)]
 			recs := x.ForDevice(d, matches, alerts)
 			bd := &baseDevice{x: x, d: d, alerts: alerts,
 				dev: Device{Record: s.records[i], Matches: matches, Recommendations: merge(recs, s.name, recommend.DeviceKey(d), nil)}}

@@ -145,6 +145,15 @@ func direct(t testing.TB, st store.Store, cat *csaf.Catalog, id inventory.Device
 	return a.Recommendations, a.Risk
 }
 
+// directMatches returns the matches of a device as csaf gives them, with
+// nothing remembered: none for a host on the internet.
+func directMatches(cat *csaf.Catalog, d *inventory.Device) []csaf.Match {
+	if recommend.InternetHost(d) {
+		return nil
+	}
+	return cat.Match(recommend.CSAFDevice(d))
+}
+
 // TestDevice checks one device's assessment against recommend's on the
 // whole inventory, and the match cache.
 func TestDevice(t *testing.T) {
@@ -206,7 +215,8 @@ func TestDevice(t *testing.T) {
 func TestAssess(t *testing.T) {
 	st := openStore(t)
 	seed(t, st)
-	f := New(st, Options{Advisories: catalog(t), MaxAge: -1})
+	cat := catalog(t)
+	f := New(st, Options{Advisories: cat, MaxAge: -1})
 	ctx := context.Background()
 	a, err := f.Assess(ctx)
 	if err != nil {
@@ -216,6 +226,9 @@ func TestAssess(t *testing.T) {
 		t.Fatalf("%d devices, %d advisories", len(a.Devices), a.Advisories)
 	}
 	for i, d := range a.Devices {
+		if want := directMatches(cat, &d.Record.Device); !reflect.DeepEqual(d.Matches, want) {
+			t.Errorf("device %d: in the fleet matches %+v, want %+v", d.Record.ID, d.Matches, want)
+		}
 		one, err := f.Device(ctx, d.Record)
 		if err != nil {
 			t.Fatal(err)

@@ -7,7 +7,12 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +20,9 @@ import (
 	"github.com/otwatch/otwatch/internal/console"
 	"github.com/otwatch/otwatch/internal/console/auth"
 	"github.com/otwatch/otwatch/internal/csaf"
+	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // env is the whole console (API and pages) over the fixture, served by
@@ -148,4 +155,38 @@ func clipBody(s string) string {
 		return s[:3000] + "…"
 	}
 	return s
+}
+
+// deviceWithIP returns the plant's device with an IP.
+func deviceWithIP(t testing.TB, p *plant, ip string) *inventory.Device {
+	t.Helper()
+	for i := range p.snap.Devices {
+		if slices.Contains(p.snap.Devices[i].IPs, ip) {
+			return &p.snap.Devices[i]
+		}
+	}
+	t.Fatalf("the simulated plant has no device %s", ip)
+	return nil
+}
+
+// devicePage returns the path of the page of the fixture sensor's device
+// d.
+func devicePage(d *inventory.Device) string {
+	return "/devices/" + fixtureSensor + "/" + strconv.Itoa(int(d.ID))
+}
+
+// pdfText returns the words pdftotext reads in a PDF, one space apart;
+// without pdftotext it skips the test (or fails it in strict mode).
+func pdfText(t testing.TB, pdf string) string {
+	t.Helper()
+	pdftotext := testenv.Program(t, "pdftotext", "poppler-utils")
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, []byte(pdf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", stderrOf(err))
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }

@@ -341,36 +341,47 @@ func formText(r *http.Request, name string, max int) (string, error) {
 	return v, nil
 }
 
+// placeForm reads the id, name and description of a site or zone (what)
+// from its form; the name is the id when left empty.
+func placeForm(r *http.Request, what string) (id, name, desc string, err error) {
+	if id, err = ident(what, r.PostFormValue("id")); err != nil {
+		return "", "", "", err
+	}
+	if name, err = formText(r, "name", 200); err != nil {
+		return "", "", "", err
+	}
+	if desc, err = formText(r, "description", 1000); err != nil {
+		return "", "", "", err
+	}
+	return id, firstOf(name, id), desc, nil
+}
+
 func (s *server) sitePut(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	id, err := ident("site", r.PostFormValue("id"))
+	id, name, desc, err := placeForm(r, "site")
 	if err != nil {
 		return err
 	}
-	name, err := formText(r, "name", 200)
-	if err != nil {
-		return err
-	}
-	desc, err := formText(r, "description", 1000)
-	if err != nil {
-		return err
-	}
-	if err := s.st.PutSite(r.Context(), store.Site{ID: id, Name: firstOf(name, id), Description: desc}, p.User); err != nil {
+	if err := s.st.PutSite(r.Context(), store.Site{ID: id, Name: name, Description: desc}, p.User); err != nil {
 		return err
 	}
 	redirect(w, r, "/sites", "saved")
 	return nil
 }
 
-func (s *server) siteDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	if err := s.st.DeleteSite(r.Context(), r.PathValue("id"), p.User); err != nil {
-		return err
+// siteConfigDelete returns the handler that removes the site, zone or
+// sensor its path names with del and goes back to the sites page.
+func siteConfigDelete(del func(ctx context.Context, id, actor string) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if err := del(r.Context(), r.PathValue("id"), p.User); err != nil {
+			return err
+		}
+		redirect(w, r, "/sites", "deleted")
+		return nil
 	}
-	redirect(w, r, "/sites", "deleted")
-	return nil
 }
 
 func (s *server) zonePut(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	id, err := ident("zone", r.PostFormValue("id"))
+	id, name, desc, err := placeForm(r, "zone")
 	if err != nil {
 		return err
 	}
@@ -378,15 +389,7 @@ func (s *server) zonePut(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if err != nil {
 		return err
 	}
-	name, err := formText(r, "name", 200)
-	if err != nil {
-		return err
-	}
-	desc, err := formText(r, "description", 1000)
-	if err != nil {
-		return err
-	}
-	z := store.Zone{ID: id, Site: site, Name: firstOf(name, id), Description: desc}
+	z := store.Zone{ID: id, Site: site, Name: name, Description: desc}
 	for _, f := range strings.FieldsFunc(r.PostFormValue("subnets"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
 		pfx, err := netip.ParsePrefix(f)
 		if err != nil {
@@ -401,14 +404,6 @@ func (s *server) zonePut(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		return err
 	}
 	redirect(w, r, "/sites", "saved")
-	return nil
-}
-
-func (s *server) zoneDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	if err := s.st.DeleteZone(r.Context(), r.PathValue("id"), p.User); err != nil {
-		return err
-	}
-	redirect(w, r, "/sites", "deleted")
 	return nil
 }
 
@@ -467,14 +462,6 @@ func (s *server) sensorMode(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return err
 	}
 	redirect(w, r, "/sites", "mode")
-	return nil
-}
-
-func (s *server) sensorDelete(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
-	if err := s.st.DeleteSensor(r.Context(), r.PathValue("id"), p.User); err != nil {
-		return err
-	}
-	redirect(w, r, "/sites", "deleted")
 	return nil
 }
 

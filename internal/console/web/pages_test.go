@@ -108,7 +108,7 @@ func TestEvidenceDecode(t *testing.T) {
 // TestAlertPDF exports every alert's PDF: pdftotext finds its title and
 // its technique ids, and the export is audited.
 func TestAlertPDF(t *testing.T) {
-	pdftotext := testenv.Program(t, "pdftotext", "poppler-utils")
+	testenv.Program(t, "pdftotext", "poppler-utils") // skip before building the console when it is missing
 	e := newEnv(t)
 	u := e.as("rita")
 	for _, a := range e.f.plant.alerts {
@@ -116,15 +116,7 @@ func TestAlertPDF(t *testing.T) {
 		if ct := res.header.Get("Content-Type"); ct != "application/pdf" || !strings.Contains(res.header.Get("Content-Disposition"), "attachment") {
 			t.Errorf("%s: %s, %s", a.Type, ct, res.header.Get("Content-Disposition"))
 		}
-		path := filepath.Join(t.TempDir(), "alert.pdf")
-		if err := os.WriteFile(path, []byte(res.body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdftotext, path, "-").Output()
-		if err != nil {
-			t.Fatalf("pdftotext: %v", stderrOf(err))
-		}
-		text := strings.Join(strings.Fields(string(out)), " ")
+		text := pdfText(t, res.body)
 		if title := strings.Join(strings.Fields(a.Title), " "); !strings.Contains(text, title) {
 			t.Errorf("%s: the PDF lacks the title %q", a.Type, title)
 		}
@@ -189,16 +181,8 @@ func TestDevicePages(t *testing.T) {
 	// The device of the PLC stop: properties, alerts, connections,
 	// recommendations.
 	stop := e.pick("s7comm.plc_stop")
-	var dev *inventory.Device
-	for i := range snap.Devices {
-		if slices.Contains(snap.Devices[i].IPs, stop.Destination.IP.String()) {
-			dev = &snap.Devices[i]
-		}
-	}
-	if dev == nil {
-		t.Fatal("the inventory lacks the stopped PLC")
-	}
-	page := "/devices/" + fixtureSensor + "/" + strconv.Itoa(int(dev.ID))
+	dev := deviceWithIP(t, e.f.plant, stop.Destination.IP.String())
+	page := devicePage(dev)
 	body = u.get(page).ok(t, "device").body
 	for _, v := range []string{dev.Vendor, dev.Model, dev.Firmware, dev.MAC} {
 		if v != "" && !strings.Contains(body, htmlText(v)) {
@@ -253,7 +237,7 @@ func TestDeviceOverride(t *testing.T) {
 	e := newEnv(t)
 	u := e.as("ana")
 	dev := e.f.plant.snap.Devices[0]
-	page := "/devices/" + fixtureSensor + "/" + strconv.Itoa(int(dev.ID))
+	page := devicePage(&dev)
 	res := u.submit(page+"/override", url.Values{"name": {"Boiler PLC"}, "type": {"plc"}, "purdue": {"1"}, "authorized": {"true"}})
 	if res.code != http.StatusSeeOther {
 		t.Fatalf("override: %d %s", res.code, clipBody(res.body))

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/csaf"
-	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/recommend"
 	"github.com/otwatch/otwatch/internal/store"
 	"github.com/otwatch/otwatch/internal/testenv"
@@ -68,18 +66,6 @@ func sharedAdvisories(t testing.TB) *csaf.Catalog {
 	return sharedCat
 }
 
-// deviceWithIP returns the plant's device with an IP.
-func deviceWithIP(t testing.TB, p *plant, ip string) *inventory.Device {
-	t.Helper()
-	for i := range p.snap.Devices {
-		if slices.Contains(p.snap.Devices[i].IPs, ip) {
-			return &p.snap.Devices[i]
-		}
-	}
-	t.Fatalf("the simulated plant has no device %s", ip)
-	return nil
-}
-
 var recRE = regexp.MustCompile(`<li data-rec="([0-9a-f-]{36})" data-status="([a-z_]+)">`)
 
 // TestVulnerabilityPages checks the fleet's Vulnerabilities page, a
@@ -90,7 +76,7 @@ func TestVulnerabilityPages(t *testing.T) {
 	e := newEnvWith(t, Options{Advisories: cat}, cat)
 	u := e.as("rita")
 	plc := deviceWithIP(t, e.f.plant, "10.10.2.11")
-	devPath := "/devices/" + fixtureSensor + "/" + strconv.Itoa(int(plc.ID))
+	devPath := devicePage(plc)
 
 	body := u.get("/vulnerabilities").ok(t, "by CVE").body
 	for _, want := range []string{`data-cve="CVE-2025-0315"`, `href="https://otwatch.example/advisories/test-2025-0315"`, `<span class="sev sev-medium" title="CVSS:3.1/AV:A`,
@@ -178,7 +164,7 @@ func TestRecommendationStatus(t *testing.T) {
 	ana, rita := e.as("ana"), e.as("rita")
 	ctx := context.Background()
 	plc := deviceWithIP(t, e.f.plant, "10.10.2.11")
-	devPath := "/devices/" + fixtureSensor + "/" + strconv.Itoa(int(plc.ID))
+	devPath := devicePage(plc)
 	tab := devPath + "?tab=recommendations"
 
 	body := ana.get(tab).ok(t, "recommendations").body
@@ -256,7 +242,6 @@ func TestRecommendationStatus(t *testing.T) {
 	}
 
 	// The PDF of an alert involving the PLC prints the status.
-	pdftotext := testenv.Program(t, "pdftotext", "poppler-utils")
 	var alertID string
 	for _, a := range e.f.plant.alerts {
 		if a.Destination.IP.String() == "10.10.2.11" || a.Source.IP.String() == "10.10.2.11" {
@@ -267,16 +252,7 @@ func TestRecommendationStatus(t *testing.T) {
 	if alertID == "" {
 		t.Fatal("no alert involves the PLC")
 	}
-	pdf := ana.get("/alerts/"+alertID+"/report.pdf").ok(t, "pdf")
-	path := filepath.Join(t.TempDir(), "alert.pdf")
-	if err := os.WriteFile(path, []byte(pdf.body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(pdftotext, path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", stderrOf(err))
-	}
-	text := strings.Join(strings.Fields(string(out)), " ")
+	text := pdfText(t, ana.get("/alerts/"+alertID+"/report.pdf").ok(t, "pdf").body)
 	if !strings.Contains(text, "[done]") || !strings.Contains(text, "Status: done, set by ana") || !strings.Contains(text, "updated to V3.2.16") ||
 		!strings.Contains(text, "Status: open") {
 		t.Errorf("the PDF does not print the recommendations' statuses:\n%s", text)

@@ -148,12 +148,12 @@ func (s *server) routes() {
 
 	s.page("GET /sites", store.RoleReadOnly, s.sitesPage)
 	s.page("POST /sites", store.RoleAdmin, s.sitePut)
-	s.page("POST /sites/{id}/delete", store.RoleAdmin, s.siteDelete)
+	s.page("POST /sites/{id}/delete", store.RoleAdmin, siteConfigDelete(s.st.DeleteSite))
 	s.page("POST /zones", store.RoleAdmin, s.zonePut)
-	s.page("POST /zones/{id}/delete", store.RoleAdmin, s.zoneDelete)
+	s.page("POST /zones/{id}/delete", store.RoleAdmin, siteConfigDelete(s.st.DeleteZone))
 	s.page("POST /sensors", store.RoleAdmin, s.sensorPut)
 	s.page("POST /sensors/{id}/mode", store.RoleAdmin, s.sensorMode)
-	s.page("POST /sensors/{id}/delete", store.RoleAdmin, s.sensorDelete)
+	s.page("POST /sensors/{id}/delete", store.RoleAdmin, siteConfigDelete(s.st.DeleteSensor))
 
 	s.page("GET /audit", store.RoleAnalyst, s.auditPage)
 
