@@ -101,6 +101,12 @@ type Store interface {
 	// file itself is kept even if it alone exceeds the cap). Data that is
 	// not pcapng is ErrInvalid; an unknown alert ErrNotFound.
 	PutEvidence(ctx context.Context, alertID string, pcapng []byte) error
+	// PutEvidenceBatch stores several alerts' evidence as PutEvidence
+	// would one after the other, all or none, in one transaction, the
+	// files synced to disk together: cheaper per file than PutEvidence.
+	// More than MaxBatch files is ErrInvalid, as is any that is not
+	// pcapng; an unknown alert is ErrNotFound.
+	PutEvidenceBatch(ctx context.Context, evs []Evidence) error
 	// Evidence returns the stored pcapng of an alert; ErrNotFound when
 	// there is none or it was removed by retention.
 	Evidence(ctx context.Context, alertID string) ([]byte, error)

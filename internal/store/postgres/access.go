@@ -22,7 +22,7 @@ func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 		if _, err := w.Exec(ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (key) DO UPDATE SET user_name = excluded.user_name, csrf = excluded.csrf, ip = excluded.ip,
 			created_ns = excluded.created_ns, seen_ns = excluded.seen_ns, expires_ns = excluded.expires_ns`,
-			s.Key, s.User, s.CSRF, s.IP, nsOrZero(s.Created), nsOrZero(s.LastSeen), nsOrZero(s.Expires)); err != nil {
+			s.Key, s.User, s.CSRF, s.IP, store.Nanos(s.Created), store.Nanos(s.LastSeen), store.Nanos(s.Expires)); err != nil {
 			return d.fail("storing session", err)
 		}
 		return nil
@@ -44,7 +44,7 @@ func (d *DB) Session(ctx context.Context, key string) (store.Session, error) {
 	if err != nil {
 		return store.Session{}, d.fail("session", err)
 	}
-	s.Created, s.LastSeen, s.Expires = ts(created), ts(seen), ts(expires)
+	s.Created, s.LastSeen, s.Expires = store.Time(created), store.Time(seen), store.Time(expires)
 	return s, nil
 }
 
@@ -65,7 +65,7 @@ func (d *DB) change(ctx context.Context, what, missing, query string, args ...an
 
 // TouchSession sets a session's LastSeen.
 func (d *DB) TouchSession(ctx context.Context, key string, seen time.Time) error {
-	return d.change(ctx, "touching session", "session", "UPDATE sessions SET seen_ns = $1 WHERE key = $2", nsOrZero(seen), key)
+	return d.change(ctx, "touching session", "session", "UPDATE sessions SET seen_ns = $1 WHERE key = $2", store.Nanos(seen), key)
 }
 
 // DeleteSession removes a session.
@@ -80,7 +80,7 @@ func (d *DB) DeleteUserSessions(ctx context.Context, user string) error {
 
 // ExpireSessions removes expired and idle sessions.
 func (d *DB) ExpireSessions(ctx context.Context, now, idleBefore time.Time) error {
-	return d.change(ctx, "expiring sessions", "", "DELETE FROM sessions WHERE expires_ns <= $1 OR seen_ns < $2", nsOrZero(now), nsOrZero(idleBefore))
+	return d.change(ctx, "expiring sessions", "", "DELETE FROM sessions WHERE expires_ns <= $1 OR seen_ns < $2", store.Nanos(now), store.Nanos(idleBefore))
 }
 
 const tokenCols = "id, user_name, name, hash, created_ns, used_ns, expires_ns"
@@ -92,7 +92,7 @@ func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 	}
 	return d.write(ctx, func(w *wtx) error {
 		tag, err := w.Exec(ctx, "INSERT INTO tokens("+tokenCols+") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-			t.ID, t.User, t.Name, t.Hash, nsOrZero(t.Created), nsOrZero(t.LastUsed), nsOrZero(t.Expires))
+			t.ID, t.User, t.Name, t.Hash, store.Nanos(t.Created), store.Nanos(t.LastUsed), store.Nanos(t.Expires))
 		if err != nil {
 			return d.fail("storing token "+t.ID, err)
 		}
@@ -116,7 +116,7 @@ func (d *DB) tokens(ctx context.Context, query string, args ...any) ([]store.Tok
 	var t store.Token
 	var created, used, expires int64
 	if _, err := pgx.ForEachRow(rows, []any{&t.ID, &t.User, &t.Name, &t.Hash, &created, &used, &expires}, func() error {
-		t.Created, t.LastUsed, t.Expires = ts(created), ts(used), ts(expires)
+		t.Created, t.LastUsed, t.Expires = store.Time(created), store.Time(used), store.Time(expires)
 		out = append(out, t)
 		return nil
 	}); err != nil {
@@ -157,7 +157,7 @@ func (d *DB) Tokens(ctx context.Context, user string) ([]store.Token, error) {
 
 // TouchToken sets a token's LastUsed.
 func (d *DB) TouchToken(ctx context.Context, id string, used time.Time) error {
-	return d.change(ctx, "touching token "+id, "token "+id, "UPDATE tokens SET used_ns = $1 WHERE id = $2", nsOrZero(used), id)
+	return d.change(ctx, "touching token "+id, "token "+id, "UPDATE tokens SET used_ns = $1 WHERE id = $2", store.Nanos(used), id)
 }
 
 // DeleteToken removes a token.

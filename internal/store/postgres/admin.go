@@ -2,11 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,34 +24,25 @@ func scanExclusion(sc pgx.Row) (store.Exclusion, error) {
 	if subnet != "" {
 		r.Subnet, _ = netip.ParsePrefix(subnet)
 	}
-	r.From, r.Until, r.Created, r.Suppressed = ts(from), ts(until), ts(created), uint64(suppressed)
+	r.From, r.Until, r.Created, r.Suppressed = store.Time(from), store.Time(until), store.Time(created), uint64(suppressed)
 	return r, nil
 }
 
 // PutExclusion creates or replaces an exclusion rule.
 func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
-	r, err := r.Normalize()
+	r, err := store.CheckExclusion(r)
 	if err != nil {
 		return r, err
 	}
-	if r.ID < 0 {
-		return r, fmt.Errorf("%w: exclusion id %d", store.ErrInvalid, r.ID)
-	}
-	subnet := ""
-	if r.Subnet.IsValid() {
-		subnet = r.Subnet.String()
-	}
+	subnet := r.SubnetString()
 	in := r
 	err = d.write(ctx, func(w *wtx) error {
 		r = in
 		if r.ID == 0 {
-			r.Created = w.now
-			if r.Author == "" {
-				r.Author = actor
-			}
+			r = store.NewExclusion(r, actor, w.now)
 			if err := w.QueryRow(ctx, `INSERT INTO exclusions(name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.Name, r.Type, r.Device, subnet, r.Sensor,
-				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, w.now.UnixNano()).Scan(&r.ID); err != nil {
+				store.Nanos(r.From), store.Nanos(r.Until), r.Disabled, r.Comment, r.Author, w.now.UnixNano()).Scan(&r.ID); err != nil {
 				return d.fail("storing exclusion rule", err)
 			}
 		} else {
@@ -64,18 +53,14 @@ func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) 
 			if err != nil {
 				return d.fail(fmt.Sprintf("exclusion rule %d", r.ID), err)
 			}
-			r.Created, r.Suppressed = old.Created, old.Suppressed
-			if r.Author == "" {
-				r.Author = old.Author
-			}
+			r = store.ReplaceExclusion(r, old)
 			if _, err := w.Exec(ctx, `UPDATE exclusions SET name = $1, type = $2, device = $3, subnet = $4, sensor = $5, from_ns = $6,
 				until_ns = $7, disabled = $8, comment = $9, author = $10 WHERE id = $11`, r.Name, r.Type, r.Device, subnet, r.Sensor,
-				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
+				store.Nanos(r.From), store.Nanos(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
 				return d.fail(fmt.Sprintf("storing exclusion rule %d", r.ID), err)
 			}
 		}
-		doc, _ := json.Marshal(r)
-		return w.audit(actor, "exclusion.put", fmt.Sprintf("exclusion:%d", r.ID), string(doc))
+		return w.audit(store.AuditExclusion(actor, r))
 	})
 	if err != nil {
 		return in, err
@@ -132,7 +117,7 @@ func (d *DB) DeleteExclusion(ctx context.Context, id int64, actor string) error 
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
 		}
-		return w.audit(actor, "exclusion.delete", fmt.Sprintf("exclusion:%d", id), "")
+		return w.audit(store.AuditDelete(actor, "exclusion", fmt.Sprint(id)))
 	})
 }
 
@@ -162,16 +147,9 @@ func (d *DB) AddSuppressed(ctx context.Context, rules, mutes map[int64]uint64) e
 	})
 }
 
-func checkID(kind, id string) error {
-	if strings.TrimSpace(id) == "" || len(id) > 128 {
-		return fmt.Errorf("%w: %s id %q", store.ErrInvalid, kind, id)
-	}
-	return nil
-}
-
 // PutSite creates or updates a site.
 func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
-	if err := checkID("site", s.ID); err != nil {
+	if err := store.CheckID("site", s.ID); err != nil {
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
@@ -179,7 +157,7 @@ func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
 			description = excluded.description`, s.ID, s.Name, s.Description); err != nil {
 			return d.fail("storing site "+s.ID, err)
 		}
-		return w.audit(actor, "site.put", "site:"+s.ID, s.Name)
+		return w.audit(store.AuditPut(actor, "site", s.ID, s.Name))
 	})
 }
 
@@ -249,21 +227,15 @@ func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("sites", "site", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "site.delete", "site:"+id, "")
+		return w.audit(store.AuditDelete(actor, "site", id))
 	})
 }
 
 // PutZone creates or updates a zone.
 func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
-	if err := checkID("zone", z.ID); err != nil {
+	subnets, err := store.ZoneSubnets(z)
+	if err != nil {
 		return err
-	}
-	subnets := make([]string, len(z.Subnets))
-	for i, p := range z.Subnets {
-		if !p.IsValid() {
-			return fmt.Errorf("%w: zone %s: invalid subnet", store.ErrInvalid, z.ID)
-		}
-		subnets[i] = p.Masked().String()
 	}
 	return d.write(ctx, func(w *wtx) error {
 		if err := w.lockPlaces(); err != nil {
@@ -286,7 +258,7 @@ func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
 			z.ID, z.Site, z.Name, z.Description, subnets); err != nil {
 			return d.fail("storing zone "+z.ID, err)
 		}
-		return w.audit(actor, "zone.put", "zone:"+z.ID, z.Name)
+		return w.audit(store.AuditPut(actor, "zone", z.ID, z.Name))
 	})
 }
 
@@ -334,20 +306,15 @@ func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("zones", "zone", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "zone.delete", "zone:"+id, "")
+		return w.audit(store.AuditDelete(actor, "zone", id))
 	})
 }
 
 // PutSensor creates or updates a sensor.
 func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error {
-	if err := checkID("sensor", s.ID); err != nil {
+	s, err := store.CheckSensor(s)
+	if err != nil {
 		return err
-	}
-	if s.Mode == "" {
-		s.Mode = store.ModeLearning
-	}
-	if s.Mode != store.ModeLearning && s.Mode != store.ModeOperational {
-		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, s.Mode)
 	}
 	in := s
 	return d.write(ctx, func(w *wtx) error {
@@ -378,10 +345,10 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 		}
 		if _, err := w.Exec(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
-			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), nsOrZero(s.LastSeen), w.now.UnixNano()); err != nil {
+			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), store.Nanos(s.LastSeen), w.now.UnixNano()); err != nil {
 			return d.fail("storing sensor "+s.ID, err)
 		}
-		return w.audit(actor, "sensor.put", "sensor:"+s.ID, fmt.Sprintf("%s site=%s zone=%s mode=%s", s.Name, s.Site, s.Zone, s.Mode))
+		return w.audit(store.AuditSensor(actor, s))
 	})
 }
 
@@ -394,7 +361,7 @@ func scanSensor(sc pgx.Row) (store.Sensor, error) {
 	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
 		return s, err
 	}
-	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), ts(seen), ts(created)
+	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), store.Time(seen), store.Time(created)
 	return s, nil
 }
 
@@ -446,14 +413,14 @@ func (d *DB) DeleteSensor(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("sensors", "sensor", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "sensor.delete", "sensor:"+id, "")
+		return w.audit(store.AuditDelete(actor, "sensor", id))
 	})
 }
 
 // SetSensorMode switches a sensor's mode.
 func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode, actor string) error {
-	if mode != store.ModeLearning && mode != store.ModeOperational {
-		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, mode)
+	if err := store.CheckSensorMode(mode); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
 		tag, err := w.Exec(ctx, "UPDATE sensors SET mode = $1 WHERE id = $2", string(mode), id)
@@ -463,7 +430,7 @@ func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
 		}
-		return w.audit(actor, "sensor.mode", "sensor:"+id, string(mode))
+		return w.audit(store.AuditSensorMode(actor, id, mode))
 	})
 }
 
@@ -483,11 +450,8 @@ func (d *DB) SensorSeen(ctx context.Context, id string, t time.Time) error {
 
 // PutUser creates or updates a user.
 func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
-	if err := checkID("user", u.Name); err != nil {
+	if err := store.CheckUser(u); err != nil {
 		return err
-	}
-	if !store.ValidRole(u.Role) {
-		return fmt.Errorf("%w: unknown role %q (want admin, analyst or readonly)", store.ErrInvalid, u.Role)
 	}
 	return d.write(ctx, func(w *wtx) error {
 		now := w.now.UnixNano()
@@ -496,7 +460,7 @@ func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
 			u.Name, u.FullName, string(u.Role), u.PasswordHash, u.Disabled, now, now); err != nil {
 			return d.fail("storing user "+u.Name, err)
 		}
-		return w.audit(actor, "user.put", "user:"+u.Name, fmt.Sprintf("role=%s disabled=%v", u.Role, u.Disabled))
+		return w.audit(store.AuditUser(actor, u))
 	})
 }
 
@@ -509,7 +473,7 @@ func scanUser(sc pgx.Row) (store.User, error) {
 	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
 		return u, err
 	}
-	u.Role, u.Created, u.Updated = store.Role(role), ts(created), ts(updated)
+	u.Role, u.Created, u.Updated = store.Role(role), store.Time(created), store.Time(updated)
 	return u, nil
 }
 
@@ -562,25 +526,17 @@ func (d *DB) DeleteUser(ctx context.Context, name, actor string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: user %q", store.ErrNotFound, name)
 		}
-		return w.audit(actor, "user.delete", "user:"+name, "")
+		return w.audit(store.AuditDelete(actor, "user", name))
 	})
 }
 
 // AddAudit appends an audit log entry.
 func (d *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
-	if e.Action == "" {
-		return fmt.Errorf("%w: audit entry without action", store.ErrInvalid)
+	if err := store.CheckAuditEntry(e); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		t := e.Time
-		if t.IsZero() {
-			t = w.now
-		}
-		if _, err := w.Exec(ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)",
-			t.UnixNano(), e.Actor, e.Action, e.Object, e.Detail); err != nil {
-			return d.fail("audit log", err)
-		}
-		return nil
+		return w.audit(e)
 	})
 }
 
@@ -590,12 +546,9 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 	if err := d.reading(); err != nil {
 		return page, err
 	}
-	n := q.Limit
-	switch {
-	case n == 0:
-		n = store.DefaultLimit
-	case n < 0 || n > store.MaxLimit:
-		return page, fmt.Errorf("%w: page size %d", store.ErrInvalid, n)
+	n, err := store.PageLimit(q.Limit)
+	if err != nil {
+		return page, err
 	}
 	b := &qb{}
 	if q.Actor != "" {
@@ -627,7 +580,7 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 	var e store.AuditEntry
 	var t int64
 	if _, err := pgx.ForEachRow(rows, []any{&e.ID, &t, &e.Actor, &e.Action, &e.Object, &e.Detail}, func() error {
-		e.Time = ts(t)
+		e.Time = store.Time(t)
 		page.Entries = append(page.Entries, e)
 		return nil
 	}); err != nil {

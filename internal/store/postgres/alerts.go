@@ -83,13 +83,8 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	if len(alerts) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alerts in one batch (at most %d)", store.ErrInvalid, len(alerts), store.MaxBatch)
-	}
-	for _, a := range alerts {
-		if err := store.CheckAlert(a); err != nil {
-			return err
-		}
+	if err := store.CheckAlerts(alerts); err != nil {
+		return err
 	}
 	if err := d.reading(); err != nil {
 		return err
@@ -372,11 +367,11 @@ func (d *DB) scanAlerts(rows pgx.Rows) ([]alertRow, error) {
 		rec.ID = id
 		rec.Status = alert.Status(status)
 		rec.Count = uint64(count)
-		rec.FirstDetection, rec.LastDetection = ts(r.first), ts(r.last)
+		rec.FirstDetection, rec.LastDetection = store.Time(r.first), store.Time(r.last)
 		rec.Severity = alert.Severity(sev)
-		rec.Updated = ts(updated)
+		rec.Updated = store.Time(updated)
 		if esize != nil && estn != nil {
-			rec.Pcap = &store.EvidenceInfo{Size: *esize, Stored: ts(*estn)}
+			rec.Pcap = &store.EvidenceInfo{Size: *esize, Stored: store.Time(*estn)}
 		}
 		r.rec, r.severity = rec, int64(sev)
 		out = append(out, r)
@@ -404,17 +399,10 @@ func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
 		return nil
 	}
 	mutes, err := d.Mutes(ctx)
-	if err != nil || len(mutes) == 0 {
+	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		for i := range mutes {
-			if mutes[i].Matches(&r.Alert) {
-				r.Muted = true
-				break
-			}
-		}
-	}
+	store.MarkMuted(recs, mutes)
 	return nil
 }
 
@@ -452,16 +440,6 @@ func (d *DB) alertKeys(ctx context.Context, id string) (rid int64, src, dst int3
 	return
 }
 
-func related(limit int) (int, error) {
-	switch {
-	case limit == 0:
-		return store.DefaultRelated, nil
-	case limit < 0 || limit > store.MaxLimit:
-		return 0, fmt.Errorf("%w: limit %d (want 1 to %d)", store.ErrInvalid, limit, store.MaxLimit)
-	}
-	return limit, nil
-}
-
 // uniq returns the distinct non-zero ids.
 func uniq(ids ...int32) []int32 {
 	var out []int32
@@ -478,7 +456,7 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	limit, err := related(limit)
+	limit, err := store.RelatedLimit(limit)
 	if err != nil {
 		return nil, err
 	}
@@ -529,20 +507,8 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 		return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 	}
 	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
-	a.FirstDetection, a.LastDetection = ts(first), ts(last)
+	a.FirstDetection, a.LastDetection = store.Time(first), store.Time(last)
 	return a, nil
-}
-
-// historyDetail is the audit log detail of a history entry.
-func historyDetail(action string, from, to alert.Status, reason string) string {
-	detail := from.String() + " → " + to.String()
-	if action != store.ActionStatus {
-		detail = action
-	}
-	if reason != "" {
-		detail += ": " + reason
-	}
-	return detail
 }
 
 // history records status changes (or learn, mute, unmute actions) of
@@ -554,15 +520,26 @@ func (w *wtx) history(ids []string, from []int16, to alert.Status, actor, action
 	if err != nil {
 		return w.d.fail("alert history", err)
 	}
-	objects := make([]string, len(ids))
-	details := make([]string, len(ids))
+	changes := make([]store.StatusChange, len(ids))
 	for i, id := range ids {
-		objects[i] = "alert:" + id
-		details[i] = historyDetail(action, alert.Status(from[i]), to, reason)
+		changes[i] = store.Change(id, actor, action, alert.Status(from[i]), to, reason)
 	}
-	_, err = w.Exec(w.ctx, `INSERT INTO audit(time_ns, actor, action, object, detail)
-		SELECT $3, $4, $5, o, dt FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(o, dt, i) ORDER BY i`,
-		objects, details, w.now.UnixNano(), actor, "alert."+action)
+	return w.auditChanges(changes)
+}
+
+// auditChanges adds the audit log entries of history entries, in order.
+func (w *wtx) auditChanges(changes []store.StatusChange) error {
+	actors := make([]string, len(changes))
+	actions := make([]string, len(changes))
+	objects := make([]string, len(changes))
+	details := make([]string, len(changes))
+	for i := range changes {
+		e := changes[i].Audit()
+		actors[i], actions[i], objects[i], details[i] = e.Actor, e.Action, e.Object, e.Detail
+	}
+	_, err := w.Exec(w.ctx, `INSERT INTO audit(time_ns, actor, action, object, detail)
+		SELECT $5, a, ac, o, dt FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(a, ac, o, dt, i) ORDER BY i`,
+		actors, actions, objects, details, w.now.UnixNano())
 	if err != nil {
 		return w.d.fail("audit log", err)
 	}
@@ -579,31 +556,14 @@ func (w *wtx) setStatus(id string, from, to alert.Status, actor, action, reason 
 	return w.history([]string{id}, []int16{int16(from)}, to, actor, action, reason)
 }
 
-func checkStatus(s alert.Status, reason string) error {
-	if s < alert.New || s > alert.Closed {
-		return fmt.Errorf("%w: unknown status %d", store.ErrInvalid, s)
-	}
-	if len([]rune(reason)) > store.MaxReasonLen {
-		return fmt.Errorf("%w: reason longer than %d characters", store.ErrInvalid, store.MaxReasonLen)
-	}
-	return nil
-}
-
 // SetStatus moves alerts to status, all or none.
 func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, actor, reason string) error {
-	if err := checkStatus(status, reason); err != nil {
+	if err := store.CheckStatus(status, reason); err != nil {
 		return err
 	}
-	if len(ids) == 0 || len(ids) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
-	}
-	var uids []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			uids = append(uids, id)
-		}
+	uids, err := store.AlertIDs(ids)
+	if err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
 		rows, err := w.Query(ctx, "SELECT id, status FROM alerts WHERE id = ANY($1) ORDER BY id FOR UPDATE", uids)
@@ -639,7 +599,7 @@ func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, a
 
 // BulkSetStatus moves every matching alert whose transition is allowed.
 func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert.Status, actor, reason string) (int64, error) {
-	if err := checkStatus(status, reason); err != nil {
+	if err := store.CheckStatus(status, reason); err != nil {
 		return 0, err
 	}
 	if err := d.reading(); err != nil {
@@ -666,8 +626,7 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 		if err != nil {
 			return d.fail("bulk status change", err)
 		}
-		filter, _ := json.Marshal(q)
-		return w.audit(actor, "alert.bulk_status", "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, status, filter, reason))
+		return w.audit(store.AuditBulk(actor, store.AuditBulkStatus, n, status, q, reason))
 	})
 	return n, err
 }
@@ -680,21 +639,13 @@ func (d *DB) Learn(ctx context.Context, id, actor string) (baseline.Entry, error
 		if err != nil {
 			return err
 		}
-		switch {
-		case a.Learn != nil:
-			e = *a.Learn
-		case a.Learnable:
-			e = baseline.Entry{Kind: baseline.KindPattern, Client: a.Source.IP, Server: a.Destination.IP, Function: a.Type, Target: a.Key}
-		default:
-			return fmt.Errorf("%w: alert %s (%s) cannot be learned", store.ErrInvalid, id, a.Type)
-		}
-		rec := baseline.Record{Entry: e, Stats: baseline.Stats{First: a.FirstDetection, Last: a.LastDetection, Count: a.Count, Source: "learn"}}
-		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+		rec, to, err := store.Learning(a)
+		if err != nil {
 			return err
 		}
-		to := a.Status
-		if store.Transition(a.Status, alert.Closed) {
-			to = alert.Closed
+		e = rec.Entry
+		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+			return err
 		}
 		return w.setStatus(id, a.Status, to, actor, store.ActionLearn, e.String())
 	})
@@ -754,7 +705,7 @@ func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
 	var m store.Mute
 	var created, suppressed int64
 	if _, err := pgx.ForEachRow(rows, []any{&m.ID, &m.Sensor, &m.Type, &m.Source, &m.Destination, &m.Key, &m.AlertID, &m.Actor, &created, &suppressed}, func() error {
-		m.Created, m.Suppressed = ts(created), uint64(suppressed)
+		m.Created, m.Suppressed = store.Time(created), uint64(suppressed)
 		out = append(out, m)
 		return nil
 	}); err != nil {
@@ -765,14 +716,11 @@ func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
 
 // Comment adds a comment to an alert.
 func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Comment, error) {
-	c := store.Comment{AlertID: id, Author: author, Text: text}
-	if err := store.CheckComment(text); err != nil {
+	c, err := store.NewComment(id, author, text)
+	if err != nil {
 		return c, err
 	}
-	if strings.TrimSpace(author) == "" {
-		return c, fmt.Errorf("%w: comment without author", store.ErrInvalid)
-	}
-	err := d.write(ctx, func(w *wtx) error {
+	err = d.write(ctx, func(w *wtx) error {
 		var one int
 		if err := w.QueryRow(ctx, "SELECT 1 FROM alerts WHERE id = $1", id).Scan(&one); errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
@@ -784,7 +732,7 @@ func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Commen
 			id, author, text, w.now.UnixNano()).Scan(&c.ID); err != nil {
 			return d.fail("comment on "+id, err)
 		}
-		return w.audit(author, "alert.comment", "alert:"+id, fmt.Sprintf("comment %d", c.ID))
+		return w.audit(store.AuditComment(c))
 	})
 	if err != nil {
 		c.ID, c.Time = 0, time.Time{}
@@ -821,7 +769,7 @@ func (d *DB) Comments(ctx context.Context, id string) ([]store.Comment, error) {
 	c := store.Comment{AlertID: id}
 	var t int64
 	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Author, &c.Text, &t}, func() error {
-		c.Time = ts(t)
+		c.Time = store.Time(t)
 		out = append(out, c)
 		return nil
 	}); err != nil {
@@ -848,7 +796,7 @@ func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, erro
 	var t int64
 	var from, to, fromSev, toSev int16
 	if _, err := pgx.ForEachRow(rows, []any{&t, &h.Actor, &h.Action, &from, &to, &fromSev, &toSev, &h.Reason}, func() error {
-		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		h.Time, h.From, h.To = store.Time(t), alert.Status(from), alert.Status(to)
 		h.FromSeverity, h.ToSeverity = alert.Severity(fromSev), alert.Severity(toSev)
 		out = append(out, h)
 		return nil

@@ -103,7 +103,7 @@ func (d *DB) scanEvents(ctx context.Context, rows pgx.Rows) ([]store.Event, erro
 		k                [4]int32
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&t, &e.ID, &k[0], &k[1], &k[2], &devID, &k[3], &peerID, &e.AlertID, &e.Detail}, func() error {
-		e.Time, e.DeviceID, e.PeerID = ts(t), inventory.DeviceID(devID), inventory.DeviceID(peerID)
+		e.Time, e.DeviceID, e.PeerID = store.Time(t), inventory.DeviceID(devID), inventory.DeviceID(peerID)
 		out = append(out, e)
 		ids = append(ids, k)
 		return nil
@@ -235,7 +235,7 @@ func (d *DB) RelatedEvents(ctx context.Context, id string, window time.Duration,
 	if window < 0 {
 		return nil, fmt.Errorf("%w: negative window %v", store.ErrInvalid, window)
 	}
-	limit, err := related(limit)
+	limit, err := store.RelatedLimit(limit)
 	if err != nil {
 		return nil, err
 	}

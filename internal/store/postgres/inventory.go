@@ -1,12 +1,10 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -14,56 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otwatch/otwatch/internal/baseline"
-	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
-// deviceAddrs returns the normalized addresses a device is found by.
-func deviceAddrs(dv *inventory.Device) []string {
-	var out []string
-	for _, ip := range dv.IPs {
-		if a, err := store.NormalizeAddr(ip); err == nil {
-			out = append(out, a)
-		}
-	}
-	if a, err := store.NormalizeAddr(dv.MAC); err == nil {
-		out = append(out, a)
-	}
-	if dv.Address != "" {
-		out = append(out, strings.ToLower(dv.Address))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// searchText is what the device text filter matches.
-func searchText(dv *inventory.Device) string {
-	parts := []string{dv.Name, dv.Vendor, dv.Product, dv.Model, dv.Firmware, dv.Serial, dv.OS, string(dv.Type), dv.MAC, dv.Address}
-	parts = append(parts, dv.Names...)
-	parts = append(parts, dv.IPs...)
-	return " " + strings.ToLower(strings.Join(parts, " ")) + " "
-}
-
-// protocolList returns every protocol a device serves or uses, lower case.
-func protocolList(dv *inventory.Device) []string {
-	ps := []string{}
-	for _, l := range [][]inventory.Service{dv.Serves, dv.Uses} {
-		for _, s := range l {
-			ps = append(ps, strings.ToLower(s.Protocol))
-		}
-	}
-	slices.Sort(ps)
-	return slices.Compact(ps)
-}
-
 // PutDevices upserts a sensor's devices.
 func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.Device) error {
-	if sensor == "" {
-		return fmt.Errorf("%w: devices without sensor", store.ErrInvalid)
-	}
-	if len(devices) > store.MaxBatch {
-		return fmt.Errorf("%w: %d devices in one batch", store.ErrInvalid, len(devices))
+	if err := store.CheckDevices(sensor, devices); err != nil {
+		return err
 	}
 	n := len(devices)
 	var (
@@ -79,21 +35,15 @@ func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.
 	)
 	for i := range devices {
 		dv := &devices[i]
-		if dv.ID == 0 {
-			return fmt.Errorf("%w: device without id", store.ErrInvalid)
-		}
-		if dv.Purdue < -1 || dv.Purdue > 5 {
-			return fmt.Errorf("%w: device %d: Purdue level %d outside -1..5", store.ErrInvalid, dv.ID, dv.Purdue)
-		}
 		b, err := json.Marshal(dv)
 		if err != nil {
 			return fmt.Errorf("postgres: encoding device %d: %w", dv.ID, err)
 		}
-		p, _ := json.Marshal(protocolList(dv))
+		p, _ := json.Marshal(store.DeviceProtocols(dv))
 		ids[i], first[i], last[i] = int64(dv.ID), dv.FirstSeen.UnixNano(), dv.LastSeen.UnixNano()
-		names[i], types[i], vendors[i], srch[i] = dv.Name, string(dv.Type), dv.Vendor, searchText(dv)
+		names[i], types[i], vendors[i], srch[i] = dv.Name, string(dv.Type), dv.Vendor, store.DeviceSearchText(dv)
 		purdue[i], inactive[i], protos[i], docs[i] = int16(dv.Purdue), dv.Inactive, string(p), b
-		for _, a := range deviceAddrs(dv) {
+		for _, a := range store.DeviceAddrs(dv) {
 			addrSensor, addrID, addrs = append(addrSensor, sensor), append(addrID, int64(dv.ID)), append(addrs, a)
 		}
 	}
@@ -124,11 +74,8 @@ func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.
 
 // PutConnections upserts a sensor's connections.
 func (d *DB) PutConnections(ctx context.Context, sensor string, conns []inventory.Connection) error {
-	if sensor == "" {
-		return fmt.Errorf("%w: connections without sensor", store.ErrInvalid)
-	}
-	if len(conns) > store.MaxBatch {
-		return fmt.Errorf("%w: %d connections in one batch", store.ErrInvalid, len(conns))
+	if err := store.CheckConnections(sensor, conns); err != nil {
+		return err
 	}
 	n := len(conns)
 	var (
@@ -288,9 +235,9 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	if err != nil {
 		return page, err
 	}
-	var cur store.Cursor
+	var cur store.DeviceKey
 	if q.Cursor != "" {
-		if cur, err = store.DecodeCursor(q.Cursor); err != nil {
+		if cur, err = store.DecodeDeviceCursor(q.Sort, q.Cursor); err != nil {
 			return page, err
 		}
 	}
@@ -357,11 +304,13 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	}
 	if q.Cursor != "" {
 		var vals []string
-		if q.Sort == store.DeviceSortName {
-			name, sensor, _ := strings.Cut(cur.S, "\x00")
-			vals = []string{b.arg(cur.C == 1), b.arg(name) + " COLLATE \"C\"", b.arg(sensor) + " COLLATE \"C\"", b.arg(cur.B)}
-		} else {
-			vals = []string{b.arg(cur.A), b.arg(cur.S) + " COLLATE \"C\"", b.arg(cur.B)}
+		switch q.Sort {
+		case store.DeviceSortName:
+			vals = []string{b.arg(cur.Name == ""), b.arg(cur.Name) + " COLLATE \"C\"", b.arg(cur.Sensor) + " COLLATE \"C\"", b.arg(cur.ID)}
+		case store.DeviceSortFirstSeen:
+			vals = []string{b.arg(cur.First), b.arg(cur.Sensor) + " COLLATE \"C\"", b.arg(cur.ID)}
+		default:
+			vals = []string{b.arg(cur.Last), b.arg(cur.Sensor) + " COLLATE \"C\"", b.arg(cur.ID)}
 		}
 		b.add("(" + strings.Join(keys, ", ") + ")" + cmpOp + "(" + strings.Join(vals, ", ") + ")")
 	}
@@ -377,19 +326,7 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	if len(rs) > q.Limit {
 		rs = rs[:q.Limit]
 		l := rs[len(rs)-1]
-		c := store.Cursor{B: l.id, S: l.rec.Sensor}
-		switch q.Sort {
-		case store.DeviceSortName:
-			c.S = l.name + "\x00" + l.rec.Sensor
-			if l.name == "" {
-				c.C = 1
-			}
-		case store.DeviceSortFirstSeen:
-			c.A = l.first
-		default:
-			c.A = l.last
-		}
-		page.Next = c.Encode()
+		page.Next = store.DeviceKey{Sensor: l.rec.Sensor, Name: l.name, ID: l.id, First: l.first, Last: l.last}.Cursor(q.Sort)
 	}
 	for _, r := range rs {
 		page.Devices = append(page.Devices, r.rec)
@@ -446,20 +383,6 @@ func (d *DB) Connections(ctx context.Context, sensor string, device inventory.De
 	return out, nil
 }
 
-func addrString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
-func macString(m dissect.MAC) string {
-	if m.IsZero() {
-		return ""
-	}
-	return m.String()
-}
-
 // putBaseline upserts records: the counts and times widen, the source of
 // an entry is the one it was first stored with.
 func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
@@ -475,15 +398,9 @@ func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
 		mins, maxs                               = make([]float64, n), make([]float64, n)
 	)
 	for i, r := range recs {
-		if r.Kind == "" {
-			return fmt.Errorf("%w: baseline entry without kind", store.ErrInvalid)
-		}
-		src := r.Source
-		if src == "" {
-			src = "import"
-		}
-		kinds[i], clients[i], servers[i], macs[i], protocols[i] = string(r.Kind), addrString(r.Client), addrString(r.Server), macString(r.MAC), r.Protocol
-		functions[i], classes[i], targets[i], sources[i] = r.Function, r.Class, r.Target, src
+		kinds[i], protocols[i] = string(r.Kind), r.Protocol
+		clients[i], servers[i], macs[i], sources[i] = store.BaselineColumns(&r)
+		functions[i], classes[i], targets[i] = r.Function, r.Class, r.Target
 		ports[i] = int32(r.Port)
 		first[i], last[i], count[i], period[i] = r.First.UnixNano(), r.Last.UnixNano(), int64(min(r.Count, 1<<63-1)), int64(r.Period)
 		mins[i], maxs[i] = r.Min, r.Max
@@ -513,13 +430,8 @@ func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
 
 // PutBaseline upserts a sensor's baseline records.
 func (d *DB) PutBaseline(ctx context.Context, sensor string, records []baseline.Record) error {
-	if len(records) > store.MaxBatch {
-		return fmt.Errorf("%w: %d baseline records in one batch", store.ErrInvalid, len(records))
-	}
-	for _, r := range records {
-		if r.Kind == "" {
-			return fmt.Errorf("%w: baseline entry without kind", store.ErrInvalid)
-		}
+	if err := store.CheckBaseline(records); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error { return w.putBaseline(sensor, records) })
 }
@@ -544,66 +456,34 @@ func (d *DB) Baseline(ctx context.Context, sensor string) ([]baseline.Record, er
 	if _, err := pgx.ForEachRow(rows, []any{&kind, &client, &server, &mac, &r.Protocol, &port, &r.Function, &r.Class, &r.Target,
 		&first, &last, &count, &r.Min, &r.Max, &period, &r.Source}, func() error {
 		x := r
-		x.Kind, x.Port = baseline.Kind(kind), uint16(port)
-		x.Client, x.Server, x.MAC = netip.Addr{}, netip.Addr{}, dissect.MAC{}
-		if client != "" {
-			x.Client, _ = netip.ParseAddr(client)
-		}
-		if server != "" {
-			x.Server, _ = netip.ParseAddr(server)
-		}
-		if mac != "" {
-			_ = x.MAC.UnmarshalText([]byte(mac))
-		}
-		x.First, x.Last, x.Count, x.Period = ts(first), ts(last), uint64(count), time.Duration(period)
+		store.SetBaselineColumns(&x, kind, client, server, mac)
+		x.Port = uint16(port)
+		x.First, x.Last, x.Count, x.Period = store.Time(first), store.Time(last), uint64(count), time.Duration(period)
 		out = append(out, x)
 		return nil
 	}); err != nil {
 		return nil, d.fail("baseline of "+sensor, err)
 	}
-	slices.SortFunc(out, func(x, y baseline.Record) int {
-		return cmp.Or(cmp.Compare(x.Kind, y.Kind), x.Client.Compare(y.Client), x.Server.Compare(y.Server),
-			cmp.Compare(x.MAC.String(), y.MAC.String()), cmp.Compare(x.Protocol, y.Protocol), cmp.Compare(x.Port, y.Port),
-			cmp.Compare(x.Function, y.Function), cmp.Compare(x.Class, y.Class), cmp.Compare(x.Target, y.Target))
-	})
+	store.SortBaseline(out)
 	return out, nil
-}
-
-// overrideAddr normalizes the address a device override is kept by.
-func overrideAddr(addr string) (string, error) {
-	if a, err := store.NormalizeAddr(addr); err == nil {
-		return a, nil
-	}
-	if rest, ok := strings.CutPrefix(strings.ToLower(addr), "bacnet:"); ok {
-		if n, mac, ok := strings.Cut(rest, ":"); ok && n != "" && mac != "" && strings.Trim(n, "0123456789") == "" {
-			return "bacnet:" + rest, nil
-		}
-	}
-	return "", fmt.Errorf("%w: %q is neither a MAC, an IP nor a routed address", store.ErrInvalid, addr)
 }
 
 // PutOverride sets a device override.
 func (d *DB) PutOverride(ctx context.Context, addr string, o inventory.Override, actor string) error {
-	a, err := overrideAddr(addr)
+	a, err := store.CheckOverride(addr, o)
 	if err != nil {
 		return err
 	}
-	if o.Purdue != nil && (*o.Purdue < 0 || *o.Purdue > 5) {
-		return fmt.Errorf("%w: Purdue level %d outside 0-5", store.ErrInvalid, *o.Purdue)
-	}
-	if o.Type != "" && !slices.Contains(inventory.Types, o.Type) {
-		return fmt.Errorf("%w: unknown device type %q", store.ErrInvalid, o.Type)
-	}
-	doc, err := json.Marshal(o)
+	doc, err := store.OverrideDoc(o)
 	if err != nil {
-		return fmt.Errorf("postgres: encoding override: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return d.write(ctx, func(w *wtx) error {
 		if _, err := w.Exec(ctx, `INSERT INTO overrides VALUES ($1, $2, $3, $4) ON CONFLICT (addr) DO UPDATE SET doc = excluded.doc,
 			actor = excluded.actor, updated_ns = excluded.updated_ns`, a, doc, actor, w.now.UnixNano()); err != nil {
 			return d.fail("storing override of "+a, err)
 		}
-		return w.audit(actor, "device.override", "device:"+a, string(doc))
+		return w.audit(store.AuditOverride(actor, a, doc))
 	})
 }
 
@@ -623,7 +503,7 @@ func (d *DB) Overrides(ctx context.Context) ([]store.DeviceOverride, error) {
 		t           int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&addr, &doc, &actor, &t}, func() error {
-		o := store.DeviceOverride{Addr: addr, Actor: actor, Updated: ts(t)}
+		o := store.DeviceOverride{Addr: addr, Actor: actor, Updated: store.Time(t)}
 		if err := json.Unmarshal(doc, &o.Override); err != nil {
 			return fmt.Errorf("postgres: decoding override of %s: %w", addr, err)
 		}
@@ -637,7 +517,7 @@ func (d *DB) Overrides(ctx context.Context) ([]store.DeviceOverride, error) {
 
 // DeleteOverride removes a device override.
 func (d *DB) DeleteOverride(ctx context.Context, addr, actor string) error {
-	a, err := overrideAddr(addr)
+	a, err := store.OverrideAddr(addr)
 	if err != nil {
 		return err
 	}
@@ -649,6 +529,6 @@ func (d *DB) DeleteOverride(ctx context.Context, addr, actor string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: no override for %s", store.ErrNotFound, a)
 		}
-		return w.audit(actor, "device.override_delete", "device:"+a, "")
+		return w.audit(store.AuditOverrideDelete(actor, a))
 	})
 }

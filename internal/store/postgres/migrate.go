@@ -5,9 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/schema"
 )
 
 // migrationFiles are the schema versions, applied in order: NNNN_name.sql
@@ -23,35 +21,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema version.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations in version order; it panics
-// when their numbering has a gap, which a test catches.
-var migrations = func() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var out []migration
-	for i, n := range names {
-		base := path.Base(n)
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil || v != i+1 {
-			panic("postgres: migration " + base + " out of sequence")
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{v, base, string(b)})
-	}
-	return out
-}()
+// migrations lists the embedded migrations in version order.
+var migrations = schema.Load(migrationFiles, "migrations/*.sql", "postgres")
 
 // SchemaVersion is the schema version this package creates.
 func SchemaVersion() int { return len(migrations) }
@@ -110,11 +81,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, name string, upTo int) err
 			store.ErrNotDatabase, name, *schema, version, len(migrations))
 	}
 	for _, m := range migrations[version:min(upTo, len(migrations))] {
-		if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("postgres: %s: migrating to version %d (%s): %w", name, m.version, m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("postgres: %s: migrating to version %d (%s): %w", name, m.Version, m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_version VALUES ($1, $2, $3)", m.version, m.name, time.Now().UnixNano()); err != nil {
-			return fmt.Errorf("postgres: %s: recording version %d: %w", name, m.version, err)
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_version VALUES ($1, $2, $3)", m.Version, m.Name, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("postgres: %s: recording version %d: %w", name, m.Version, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

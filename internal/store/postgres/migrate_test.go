@@ -144,8 +144,8 @@ func TestMigrationFiles(t *testing.T) {
 		t.Errorf("SchemaVersion() = %d with %d migration files", SchemaVersion(), len(files))
 	}
 	for i, m := range migrations {
-		if m.version != i+1 || m.sql == "" {
-			t.Errorf("migration %d: version %d, %d bytes", i, m.version, len(m.sql))
+		if m.Version != i+1 || m.SQL == "" {
+			t.Errorf("migration %d: version %d, %d bytes", i, m.Version, len(m.SQL))
 		}
 	}
 }

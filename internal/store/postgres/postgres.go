@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/evidencedir"
 )
 
 func init() {
@@ -30,7 +31,7 @@ func init() {
 type DB struct {
 	pool  *pgxpool.Pool
 	opts  store.Options
-	evDir string
+	evDir evidencedir.Dir
 
 	closed atomic.Bool
 	dict   dict
@@ -86,7 +87,7 @@ func open(ctx context.Context, dsn string, opts store.Options, upTo int) (*DB, e
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %s: %w", name, err)
 	}
-	d := &DB{pool: pool, opts: opts, evDir: opts.EvidenceDir}
+	d := &DB{pool: pool, opts: opts, evDir: evidencedir.Dir(opts.EvidenceDir)}
 	if err := migrate(ctx, pool, name, upTo); err != nil {
 		pool.Close()
 		return nil, err
@@ -124,7 +125,7 @@ func (d *DB) Close() error {
 
 // EvidenceDir returns the directory evidence files are kept in, "" when
 // none is configured.
-func (d *DB) EvidenceDir() string { return d.evDir }
+func (d *DB) EvidenceDir() string { return string(d.evDir) }
 
 // reading fails with ErrClosed after Close.
 func (d *DB) reading() error {
@@ -213,10 +214,14 @@ func (d *DB) fail(what string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", what, err)
 }
 
-// audit appends an audit log entry in the transaction.
-func (w *wtx) audit(actor, action, object, detail string) error {
+// audit appends an audit log entry in the transaction, at its time when
+// e.Time is zero.
+func (w *wtx) audit(e store.AuditEntry) error {
+	if e.Time.IsZero() {
+		e.Time = w.now
+	}
 	_, err := w.Exec(w.ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES ($1, $2, $3, $4, $5)",
-		w.now.UnixNano(), actor, action, object, detail)
+		e.Time.UnixNano(), e.Actor, e.Action, e.Object, e.Detail)
 	if err != nil {
 		return w.d.fail("audit log", err)
 	}
@@ -694,20 +699,4 @@ func (d *DB) comboKey(ctx context.Context, id int32) (combo, error) {
 		return k, nil
 	}
 	return combo{}, fmt.Errorf("postgres: unknown facet combination %d", id)
-}
-
-// ts converts nanoseconds since the epoch to a time, 0 to the zero time.
-func ts(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
-}
-
-// nsOrZero converts a time to nanoseconds, the zero time to 0.
-func nsOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
 }

@@ -624,15 +624,41 @@ func (d *DB) AlertFacets(ctx context.Context, q store.AlertQuery) (store.Facets,
 			return store.Facets{}, err
 		}
 	}
+	cube, err := d.cubeRows(ctx, rows)
+	if err != nil {
+		return store.Facets{}, err
+	}
+	return store.ComputeFacets(cube, f.q), nil
+}
+
+// cubeRows returns rows with their combinations by their strings.
+func (d *DB) cubeRows(ctx context.Context, rows []cubeRow) ([]store.CubeRow, error) {
 	cube := make([]store.CubeRow, len(rows))
 	for i := range rows {
 		r, k := &rows[i], &rows[i].key
 		s, err := d.strs(ctx, &k.sensor, &k.site, &k.zone, &k.typ, &k.category, &k.protocol)
 		if err != nil {
-			return store.Facets{}, err
+			return nil, err
 		}
 		cube[i] = store.CubeRow{Sensor: s[0], Site: s[1], Zone: s[2], Type: s[3], Category: s[4], Protocol: s[5],
 			Severity: alert.Severity(k.severity), Status: alert.Status(r.status), Engine: alert.Engine(k.engine), Count: r.n}
 	}
-	return store.ComputeFacets(cube, f.q), nil
+	return cube, nil
+}
+
+// FacetCounters returns the rows of alert_counts with their
+// combinations, zero counts included (storetest.Counters).
+func (d *DB) FacetCounters(ctx context.Context) ([]store.CubeRow, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	res, err := d.pool.Query(ctx, "SELECT combo, status, n FROM alert_counts")
+	if err != nil {
+		return nil, d.fail("alert counts", err)
+	}
+	rows, err := d.scanCube(ctx, res)
+	if err != nil {
+		return nil, err
+	}
+	return d.cubeRows(ctx, rows)
 }

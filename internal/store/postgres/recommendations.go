@@ -17,7 +17,7 @@ func (d *DB) scanRecommendations(rows pgx.Rows, what string, fn func(store.Recom
 	var status int16
 	var changed int64
 	if _, err := pgx.ForEachRow(rows, []any{&r.ID, &r.Device, &r.Title, &status, &r.Reason, &r.Actor, &changed}, func() error {
-		r.Status, r.Changed = recommend.Status(status), ts(changed)
+		r.Status, r.Changed = recommend.Status(status), store.Time(changed)
 		fn(r)
 		return nil
 	}); err != nil {
@@ -59,7 +59,7 @@ func (d *DB) SetRecommendationStatus(ctx context.Context, r store.Recommendation
 			return d.fail("recommendation "+next.ID+" history", err)
 		}
 		out = next
-		return w.audit(actor, store.ActionRecommendationStatus, "recommendation:"+next.ID, store.RecommendationDetail(from, next))
+		return w.audit(store.AuditRecommendation(actor, from, next))
 	})
 	if err != nil {
 		return store.RecommendationStatus{}, err

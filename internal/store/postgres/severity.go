@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -47,19 +46,12 @@ func (d *DB) SetSeverity(ctx context.Context, ids []string, sev alert.Severity, 
 	if err := store.CheckSeverity(sev, reason); err != nil {
 		return err
 	}
-	if len(ids) == 0 || len(ids) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
-	}
-	var uids []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			uids = append(uids, id)
-		}
+	uids, err := store.AlertIDs(ids)
+	if err != nil {
+		return err
 	}
 	var added map[combo]int32
-	err := d.write(ctx, func(w *wtx) error {
+	err = d.write(ctx, func(w *wtx) error {
 		added = nil
 		rows, err := w.Query(ctx, "SELECT id, status, severity FROM alerts WHERE id = ANY($1) ORDER BY id FOR UPDATE", uids)
 		if err != nil {
@@ -115,19 +107,11 @@ func (w *wtx) severityHistory(ids []string, statuses, froms []int16, to alert.Se
 	if err != nil {
 		return w.d.fail("alert history", err)
 	}
-	objects := make([]string, len(ids))
-	details := make([]string, len(ids))
+	changes := make([]store.StatusChange, len(ids))
 	for i, id := range ids {
-		objects[i] = "alert:" + id
-		details[i] = store.SeverityDetail(alert.Severity(froms[i]), to, reason)
+		changes[i] = store.SeverityChange(id, actor, alert.Status(statuses[i]), alert.Severity(froms[i]), to, reason)
 	}
-	_, err = w.Exec(w.ctx, `INSERT INTO audit(time_ns, actor, action, object, detail)
-		SELECT $3, $4, $5, o, dt FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(o, dt, i) ORDER BY i`,
-		objects, details, w.now.UnixNano(), actor, store.AuditSeverity)
-	if err != nil {
-		return w.d.fail("audit log", err)
-	}
-	return nil
+	return w.auditChanges(changes)
 }
 
 // BulkSetSeverity changes the severity of every matching alert not
@@ -171,8 +155,7 @@ func (d *DB) BulkSetSeverity(ctx context.Context, q store.AlertQuery, sev alert.
 		if err != nil {
 			return d.fail("bulk severity change", err)
 		}
-		filter, _ := json.Marshal(q)
-		return w.audit(actor, store.AuditBulkSeverity, "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, sev, filter, reason))
+		return w.audit(store.AuditBulk(actor, store.AuditBulkSeverity, n, sev, q, reason))
 	})
 	if err == nil {
 		d.combos.merge(added)

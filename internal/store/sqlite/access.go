@@ -19,7 +19,7 @@ func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 	}
 	return d.write(ctx, func(w *wtx) error {
 		if _, err := w.ExecContext(ctx, "INSERT OR REPLACE INTO sessions("+sessionCols+") VALUES (?,?,?,?,?,?,?)",
-			s.Key, s.User, s.CSRF, s.IP, nsOrZero(s.Created), nsOrZero(s.LastSeen), nsOrZero(s.Expires)); err != nil {
+			s.Key, s.User, s.CSRF, s.IP, store.Nanos(s.Created), store.Nanos(s.LastSeen), store.Nanos(s.Expires)); err != nil {
 			return fmt.Errorf("sqlite: storing session: %w", err)
 		}
 		return nil
@@ -41,14 +41,14 @@ func (d *DB) Session(ctx context.Context, key string) (store.Session, error) {
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: session: %w", err)
 	}
-	s.Created, s.LastSeen, s.Expires = ts(created), ts(seen), ts(expires)
+	s.Created, s.LastSeen, s.Expires = store.Time(created), store.Time(seen), store.Time(expires)
 	return s, nil
 }
 
 // TouchSession sets a session's LastSeen.
 func (d *DB) TouchSession(ctx context.Context, key string, seen time.Time) error {
 	return d.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, "UPDATE sessions SET seen_ns = ? WHERE key = ?", nsOrZero(seen), key)
+		res, err := w.ExecContext(ctx, "UPDATE sessions SET seen_ns = ? WHERE key = ?", store.Nanos(seen), key)
 		if err != nil {
 			return fmt.Errorf("sqlite: touching session: %w", err)
 		}
@@ -81,7 +81,7 @@ func (d *DB) DeleteUserSessions(ctx context.Context, user string) error {
 
 // ExpireSessions removes expired and idle sessions.
 func (d *DB) ExpireSessions(ctx context.Context, now, idleBefore time.Time) error {
-	return d.exec(ctx, "expiring sessions", "DELETE FROM sessions WHERE expires_ns <= ? OR seen_ns < ?", nsOrZero(now), nsOrZero(idleBefore))
+	return d.exec(ctx, "expiring sessions", "DELETE FROM sessions WHERE expires_ns <= ? OR seen_ns < ?", store.Nanos(now), store.Nanos(idleBefore))
 }
 
 const tokenCols = "id, user_name, name, hash, created_ns, used_ns, expires_ns"
@@ -92,7 +92,7 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	if err := sc.Scan(&t.ID, &t.User, &t.Name, &t.Hash, &created, &used, &expires); err != nil {
 		return t, err
 	}
-	t.Created, t.LastUsed, t.Expires = ts(created), ts(used), ts(expires)
+	t.Created, t.LastUsed, t.Expires = store.Time(created), store.Time(used), store.Time(expires)
 	return t, nil
 }
 
@@ -110,7 +110,7 @@ func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 			return fmt.Errorf("%w: a token with id %s or its hash exists", store.ErrConflict, t.ID)
 		}
 		if _, err := w.ExecContext(ctx, "INSERT INTO tokens("+tokenCols+") VALUES (?,?,?,?,?,?,?)",
-			t.ID, t.User, t.Name, t.Hash, nsOrZero(t.Created), nsOrZero(t.LastUsed), nsOrZero(t.Expires)); err != nil {
+			t.ID, t.User, t.Name, t.Hash, store.Nanos(t.Created), store.Nanos(t.LastUsed), store.Nanos(t.Expires)); err != nil {
 			return fmt.Errorf("sqlite: storing token %s: %w", t.ID, err)
 		}
 		return nil
@@ -173,7 +173,7 @@ func (d *DB) Tokens(ctx context.Context, user string) ([]store.Token, error) {
 // TouchToken sets a token's LastUsed.
 func (d *DB) TouchToken(ctx context.Context, id string, used time.Time) error {
 	return d.write(ctx, func(w *wtx) error {
-		res, err := w.ExecContext(ctx, "UPDATE tokens SET used_ns = ? WHERE id = ?", nsOrZero(used), id)
+		res, err := w.ExecContext(ctx, "UPDATE tokens SET used_ns = ? WHERE id = ?", store.Nanos(used), id)
 		if err != nil {
 			return fmt.Errorf("sqlite: touching token %s: %w", id, err)
 		}

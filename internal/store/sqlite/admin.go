@@ -7,18 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/store"
 )
-
-func nsOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
 
 const exclusionCols = "id, name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns, suppressed"
 
@@ -32,31 +24,22 @@ func scanExclusion(sc interface{ Scan(...any) error }) (store.Exclusion, error) 
 	if subnet != "" {
 		r.Subnet, _ = netip.ParsePrefix(subnet)
 	}
-	r.From, r.Until, r.Created = ts(from), ts(until), ts(created)
+	r.From, r.Until, r.Created = store.Time(from), store.Time(until), store.Time(created)
 	return r, nil
 }
 
 // PutExclusion creates or replaces an exclusion rule.
 func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
-	r, err := r.Normalize()
+	r, err := store.CheckExclusion(r)
 	if err != nil {
 		return r, err
 	}
-	if r.ID < 0 {
-		return r, fmt.Errorf("%w: exclusion id %d", store.ErrInvalid, r.ID)
-	}
-	subnet := ""
-	if r.Subnet.IsValid() {
-		subnet = r.Subnet.String()
-	}
+	subnet := r.SubnetString()
 	err = d.write(ctx, func(w *wtx) error {
 		if r.ID == 0 {
-			r.Created = w.now
-			if r.Author == "" {
-				r.Author = actor
-			}
+			r = store.NewExclusion(r, actor, w.now)
 			if err := w.QueryRowContext(ctx, `INSERT INTO exclusions(name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns)
-				VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`, r.Name, r.Type, r.Device, subnet, r.Sensor, nsOrZero(r.From), nsOrZero(r.Until),
+				VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`, r.Name, r.Type, r.Device, subnet, r.Sensor, store.Nanos(r.From), store.Nanos(r.Until),
 				r.Disabled, r.Comment, r.Author, w.now.UnixNano()).Scan(&r.ID); err != nil {
 				return fmt.Errorf("sqlite: storing exclusion rule: %w", err)
 			}
@@ -68,18 +51,14 @@ func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) 
 			if err != nil {
 				return fmt.Errorf("sqlite: exclusion rule %d: %w", r.ID, err)
 			}
-			r.Created, r.Suppressed = old.Created, old.Suppressed
-			if r.Author == "" {
-				r.Author = old.Author
-			}
+			r = store.ReplaceExclusion(r, old)
 			if _, err := w.ExecContext(ctx, `UPDATE exclusions SET name = ?, type = ?, device = ?, subnet = ?, sensor = ?, from_ns = ?,
 				until_ns = ?, disabled = ?, comment = ?, author = ? WHERE id = ?`, r.Name, r.Type, r.Device, subnet, r.Sensor,
-				nsOrZero(r.From), nsOrZero(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
+				store.Nanos(r.From), store.Nanos(r.Until), r.Disabled, r.Comment, r.Author, r.ID); err != nil {
 				return fmt.Errorf("sqlite: storing exclusion rule %d: %w", r.ID, err)
 			}
 		}
-		doc, _ := json.Marshal(r)
-		return w.audit(actor, "exclusion.put", fmt.Sprintf("exclusion:%d", r.ID), string(doc))
+		return w.audit(store.AuditExclusion(actor, r))
 	})
 	return r, err
 }
@@ -130,7 +109,7 @@ func (d *DB) DeleteExclusion(ctx context.Context, id int64, actor string) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
 		}
-		return w.audit(actor, "exclusion.delete", fmt.Sprintf("exclusion:%d", id), "")
+		return w.audit(store.AuditDelete(actor, "exclusion", fmt.Sprint(id)))
 	})
 }
 
@@ -154,16 +133,9 @@ func (d *DB) AddSuppressed(ctx context.Context, rules, mutes map[int64]uint64) e
 	})
 }
 
-func checkID(kind, id string) error {
-	if strings.TrimSpace(id) == "" || len(id) > 128 {
-		return fmt.Errorf("%w: %s id %q", store.ErrInvalid, kind, id)
-	}
-	return nil
-}
-
 // PutSite creates or updates a site.
 func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
-	if err := checkID("site", s.ID); err != nil {
+	if err := store.CheckID("site", s.ID); err != nil {
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
@@ -171,7 +143,7 @@ func (d *DB) PutSite(ctx context.Context, s store.Site, actor string) error {
 			description = excluded.description`, s.ID, s.Name, s.Description); err != nil {
 			return fmt.Errorf("sqlite: storing site %s: %w", s.ID, err)
 		}
-		return w.audit(actor, "site.put", "site:"+s.ID, s.Name)
+		return w.audit(store.AuditPut(actor, "site", s.ID, s.Name))
 	})
 }
 
@@ -230,21 +202,15 @@ func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("sites", "site", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "site.delete", "site:"+id, "")
+		return w.audit(store.AuditDelete(actor, "site", id))
 	})
 }
 
 // PutZone creates or updates a zone.
 func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
-	if err := checkID("zone", z.ID); err != nil {
+	subnets, err := store.ZoneSubnets(z)
+	if err != nil {
 		return err
-	}
-	subnets := make([]string, len(z.Subnets))
-	for i, p := range z.Subnets {
-		if !p.IsValid() {
-			return fmt.Errorf("%w: zone %s: invalid subnet", store.ErrInvalid, z.ID)
-		}
-		subnets[i] = p.Masked().String()
 	}
 	doc, _ := json.Marshal(subnets)
 	return d.write(ctx, func(w *wtx) error {
@@ -265,7 +231,7 @@ func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
 			z.ID, z.Site, z.Name, z.Description, string(doc)); err != nil {
 			return fmt.Errorf("sqlite: storing zone %s: %w", z.ID, err)
 		}
-		return w.audit(actor, "zone.put", "zone:"+z.ID, z.Name)
+		return w.audit(store.AuditPut(actor, "zone", z.ID, z.Name))
 	})
 }
 
@@ -311,20 +277,15 @@ func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("zones", "zone", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "zone.delete", "zone:"+id, "")
+		return w.audit(store.AuditDelete(actor, "zone", id))
 	})
 }
 
 // PutSensor creates or updates a sensor.
 func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error {
-	if err := checkID("sensor", s.ID); err != nil {
+	s, err := store.CheckSensor(s)
+	if err != nil {
 		return err
-	}
-	if s.Mode == "" {
-		s.Mode = store.ModeLearning
-	}
-	if _, err := store.ParseSensorMode(string(s.Mode)); err != nil || s.Mode != store.SensorMode(strings.ToLower(string(s.Mode))) {
-		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, s.Mode)
 	}
 	return d.write(ctx, func(w *wtx) error {
 		if s.Site != "" {
@@ -350,10 +311,10 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 		}
 		if _, err := w.ExecContext(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES (?,?,?,?,?,?,?)
 			ON CONFLICT DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
-			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), nsOrZero(s.LastSeen), w.now.UnixNano()); err != nil {
+			s.ID, s.Name, s.Site, s.Zone, string(s.Mode), store.Nanos(s.LastSeen), w.now.UnixNano()); err != nil {
 			return fmt.Errorf("sqlite: storing sensor %s: %w", s.ID, err)
 		}
-		return w.audit(actor, "sensor.put", "sensor:"+s.ID, fmt.Sprintf("%s site=%s zone=%s mode=%s", s.Name, s.Site, s.Zone, s.Mode))
+		return w.audit(store.AuditSensor(actor, s))
 	})
 }
 
@@ -366,7 +327,7 @@ func scanSensor(sc interface{ Scan(...any) error }) (store.Sensor, error) {
 	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
 		return s, err
 	}
-	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), ts(seen), ts(created)
+	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), store.Time(seen), store.Time(created)
 	return s, nil
 }
 
@@ -412,14 +373,14 @@ func (d *DB) DeleteSensor(ctx context.Context, id, actor string) error {
 		if err := w.deleteRow("sensors", "sensor", id); err != nil {
 			return err
 		}
-		return w.audit(actor, "sensor.delete", "sensor:"+id, "")
+		return w.audit(store.AuditDelete(actor, "sensor", id))
 	})
 }
 
 // SetSensorMode switches a sensor's mode.
 func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode, actor string) error {
-	if mode != store.ModeLearning && mode != store.ModeOperational {
-		return fmt.Errorf("%w: unknown sensor mode %q", store.ErrInvalid, mode)
+	if err := store.CheckSensorMode(mode); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
 		res, err := w.ExecContext(ctx, "UPDATE sensors SET mode = ? WHERE id = ?", string(mode), id)
@@ -429,7 +390,7 @@ func (d *DB) SetSensorMode(ctx context.Context, id string, mode store.SensorMode
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
 		}
-		return w.audit(actor, "sensor.mode", "sensor:"+id, string(mode))
+		return w.audit(store.AuditSensorMode(actor, id, mode))
 	})
 }
 
@@ -449,11 +410,8 @@ func (d *DB) SensorSeen(ctx context.Context, id string, t time.Time) error {
 
 // PutUser creates or updates a user.
 func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
-	if err := checkID("user", u.Name); err != nil {
+	if err := store.CheckUser(u); err != nil {
 		return err
-	}
-	if !store.ValidRole(u.Role) {
-		return fmt.Errorf("%w: unknown role %q (want admin, analyst or readonly)", store.ErrInvalid, u.Role)
 	}
 	return d.write(ctx, func(w *wtx) error {
 		now := w.now.UnixNano()
@@ -462,7 +420,7 @@ func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
 			u.Name, u.FullName, string(u.Role), u.PasswordHash, u.Disabled, now, now); err != nil {
 			return fmt.Errorf("sqlite: storing user %s: %w", u.Name, err)
 		}
-		return w.audit(actor, "user.put", "user:"+u.Name, fmt.Sprintf("role=%s disabled=%v", u.Role, u.Disabled))
+		return w.audit(store.AuditUser(actor, u))
 	})
 }
 
@@ -475,7 +433,7 @@ func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
 	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
 		return u, err
 	}
-	u.Role, u.Created, u.Updated = store.Role(role), ts(created), ts(updated)
+	u.Role, u.Created, u.Updated = store.Role(role), store.Time(created), store.Time(updated)
 	return u, nil
 }
 
@@ -525,25 +483,17 @@ func (d *DB) DeleteUser(ctx context.Context, name, actor string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: user %q", store.ErrNotFound, name)
 		}
-		return w.audit(actor, "user.delete", "user:"+name, "")
+		return w.audit(store.AuditDelete(actor, "user", name))
 	})
 }
 
 // AddAudit appends an audit log entry.
 func (d *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
-	if e.Action == "" {
-		return fmt.Errorf("%w: audit entry without action", store.ErrInvalid)
+	if err := store.CheckAuditEntry(e); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		t := e.Time
-		if t.IsZero() {
-			t = w.now
-		}
-		if _, err := w.ExecContext(ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES (?,?,?,?,?)",
-			t.UnixNano(), e.Actor, e.Action, e.Object, e.Detail); err != nil {
-			return fmt.Errorf("sqlite: audit log: %w", err)
-		}
-		return nil
+		return w.audit(e)
 	})
 }
 
@@ -553,12 +503,9 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 	if err := d.reading(); err != nil {
 		return page, err
 	}
-	n := q.Limit
-	switch {
-	case n == 0:
-		n = store.DefaultLimit
-	case n < 0 || n > store.MaxLimit:
-		return page, fmt.Errorf("%w: page size %d", store.ErrInvalid, n)
+	n, err := store.PageLimit(q.Limit)
+	if err != nil {
+		return page, err
 	}
 	var c cond
 	if q.Actor != "" {
@@ -594,7 +541,7 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 		if err := rows.Scan(&e.ID, &t, &e.Actor, &e.Action, &e.Object, &e.Detail); err != nil {
 			return page, fmt.Errorf("sqlite: audit log: %w", err)
 		}
-		e.Time = ts(t)
+		e.Time = store.Time(t)
 		page.Entries = append(page.Entries, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
@@ -46,13 +45,8 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	if len(alerts) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alerts in one batch (at most %d)", store.ErrInvalid, len(alerts), store.MaxBatch)
-	}
-	for _, a := range alerts {
-		if err := store.CheckAlert(a); err != nil {
-			return err
-		}
+	if err := store.CheckAlerts(alerts); err != nil {
+		return err
 	}
 	docs, err := encodeAll(alerts)
 	if err != nil {
@@ -267,13 +261,6 @@ type alertRow struct {
 	rid      int64
 }
 
-func ts(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
-}
-
 func scanAlerts(rows *sql.Rows) ([]alertRow, error) {
 	defer rows.Close()
 	var out []alertRow
@@ -297,11 +284,11 @@ func scanAlerts(rows *sql.Rows) ([]alertRow, error) {
 		rec.ID = id
 		rec.Status = alert.Status(status)
 		rec.Count = uint64(count)
-		rec.FirstDetection, rec.LastDetection = ts(r.first), ts(r.last)
+		rec.FirstDetection, rec.LastDetection = store.Time(r.first), store.Time(r.last)
 		rec.Severity = alert.Severity(r.severity)
-		rec.Updated = ts(updated)
+		rec.Updated = store.Time(updated)
 		if esize.Valid {
-			rec.Pcap = &store.EvidenceInfo{Size: esize.Int64, Stored: ts(estn.Int64)}
+			rec.Pcap = &store.EvidenceInfo{Size: esize.Int64, Stored: store.Time(estn.Int64)}
 		}
 		r.rec = rec
 		out = append(out, r)
@@ -318,17 +305,10 @@ func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
 		return nil
 	}
 	mutes, err := d.Mutes(ctx)
-	if err != nil || len(mutes) == 0 {
+	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		for i := range mutes {
-			if mutes[i].Matches(&r.Alert) {
-				r.Muted = true
-				break
-			}
-		}
-	}
+	store.MarkMuted(recs, mutes)
 	return nil
 }
 
@@ -365,22 +345,12 @@ func (d *DB) alertKeys(ctx context.Context, id string) (rid, src, dst, first, la
 	return
 }
 
-func related(limit int) (int, error) {
-	switch {
-	case limit == 0:
-		return store.DefaultRelated, nil
-	case limit < 0 || limit > store.MaxLimit:
-		return 0, fmt.Errorf("%w: limit %d (want 1 to %d)", store.ErrInvalid, limit, store.MaxLimit)
-	}
-	return limit, nil
-}
-
 // RelatedAlerts returns other alerts of the alert's devices.
 func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.AlertRecord, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	limit, err := related(limit)
+	limit, err := store.RelatedLimit(limit)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +412,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 		return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
 	}
 	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
-	a.FirstDetection, a.LastDetection = ts(first), ts(last)
+	a.FirstDetection, a.LastDetection = store.Time(first), store.Time(last)
 	return a, nil
 }
 
@@ -476,47 +446,32 @@ func (w *wtx) setStatus(id string, from, to alert.Status, actor, action, reason 
 	return w.history(id, from, to, actor, action, reason)
 }
 
+// history records a change of an alert in its history and the audit log.
 func (w *wtx) history(id string, from, to alert.Status, actor, action, reason string) error {
-	_, err := w.ExecContext(w.ctx, "INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, reason) VALUES (?,?,?,?,?,?,?)",
-		id, w.now.UnixNano(), actor, action, int(from), int(to), reason)
-	if err != nil {
-		return fmt.Errorf("sqlite: alert %s history: %w", id, err)
-	}
-	detail := from.String() + " → " + to.String()
-	if action != store.ActionStatus {
-		detail = action
-	}
-	if reason != "" {
-		detail += ": " + reason
-	}
-	return w.audit(actor, "alert."+action, "alert:"+id, detail)
+	return w.record(store.Change(id, actor, action, from, to, reason))
 }
 
-func checkStatus(s alert.Status, reason string) error {
-	if s < alert.New || s > alert.Closed {
-		return fmt.Errorf("%w: unknown status %d", store.ErrInvalid, s)
+// record adds h to its alert's history and to the audit log.
+func (w *wtx) record(h store.StatusChange) error {
+	_, err := w.ExecContext(w.ctx, `INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, from_severity, to_severity, reason)
+		VALUES (?,?,?,?,?,?,?,?,?)`, h.AlertID, w.now.UnixNano(), h.Actor, h.Action, int(h.From), int(h.To), int(h.FromSeverity), int(h.ToSeverity), h.Reason)
+	if err != nil {
+		return fmt.Errorf("sqlite: alert %s history: %w", h.AlertID, err)
 	}
-	if len([]rune(reason)) > store.MaxReasonLen {
-		return fmt.Errorf("%w: reason longer than %d characters", store.ErrInvalid, store.MaxReasonLen)
-	}
-	return nil
+	return w.audit(h.Audit())
 }
 
 // SetStatus moves alerts to status, all or none.
 func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, actor, reason string) error {
-	if err := checkStatus(status, reason); err != nil {
+	if err := store.CheckStatus(status, reason); err != nil {
 		return err
 	}
-	if len(ids) == 0 || len(ids) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
+	ids, err := store.AlertIDs(ids)
+	if err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		seen := map[string]bool{}
 		for _, id := range ids {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
 			var from int
 			err := w.QueryRowContext(ctx, "SELECT status FROM alerts WHERE id = ?", id).Scan(&from)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -538,7 +493,7 @@ func (d *DB) SetStatus(ctx context.Context, ids []string, status alert.Status, a
 
 // BulkSetStatus moves every matching alert whose transition is allowed.
 func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert.Status, actor, reason string) (int64, error) {
-	if err := checkStatus(status, reason); err != nil {
+	if err := store.CheckStatus(status, reason); err != nil {
 		return 0, err
 	}
 	if err := d.reading(); err != nil {
@@ -569,8 +524,7 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 			return fmt.Errorf("sqlite: bulk status: %w", err)
 		}
 		n, _ = res.RowsAffected()
-		filter, _ := json.Marshal(f.q)
-		return w.audit(actor, "alert.bulk_status", "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, status, filter, reason))
+		return w.audit(store.AuditBulk(actor, store.AuditBulkStatus, n, status, f.q, reason))
 	})
 	return n, err
 }
@@ -583,21 +537,13 @@ func (d *DB) Learn(ctx context.Context, id, actor string) (baseline.Entry, error
 		if err != nil {
 			return err
 		}
-		switch {
-		case a.Learn != nil:
-			e = *a.Learn
-		case a.Learnable:
-			e = baseline.Entry{Kind: baseline.KindPattern, Client: a.Source.IP, Server: a.Destination.IP, Function: a.Type, Target: a.Key}
-		default:
-			return fmt.Errorf("%w: alert %s (%s) cannot be learned", store.ErrInvalid, id, a.Type)
-		}
-		rec := baseline.Record{Entry: e, Stats: baseline.Stats{First: a.FirstDetection, Last: a.LastDetection, Count: a.Count, Source: "learn"}}
-		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+		rec, to, err := store.Learning(a)
+		if err != nil {
 			return err
 		}
-		to := a.Status
-		if store.Transition(a.Status, alert.Closed) {
-			to = alert.Closed
+		e = rec.Entry
+		if err := w.putBaseline(a.Sensor, []baseline.Record{rec}); err != nil {
+			return err
 		}
 		return w.setStatus(id, a.Status, to, actor, store.ActionLearn, e.String())
 	})
@@ -661,7 +607,7 @@ func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
 		if err := rows.Scan(&m.ID, &m.Sensor, &m.Type, &m.Source, &m.Destination, &m.Key, &m.AlertID, &m.Actor, &created, &m.Suppressed); err != nil {
 			return nil, fmt.Errorf("sqlite: mutes: %w", err)
 		}
-		m.Created = ts(created)
+		m.Created = store.Time(created)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -669,14 +615,11 @@ func (d *DB) Mutes(ctx context.Context) ([]store.Mute, error) {
 
 // Comment adds a comment to an alert.
 func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Comment, error) {
-	c := store.Comment{AlertID: id, Author: author, Text: text}
-	if err := store.CheckComment(text); err != nil {
+	c, err := store.NewComment(id, author, text)
+	if err != nil {
 		return c, err
 	}
-	if strings.TrimSpace(author) == "" {
-		return c, fmt.Errorf("%w: comment without author", store.ErrInvalid)
-	}
-	err := d.write(ctx, func(w *wtx) error {
+	err = d.write(ctx, func(w *wtx) error {
 		var one int
 		if err := w.QueryRowContext(ctx, "SELECT 1 FROM alerts WHERE id = ?", id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: alert %q", store.ErrNotFound, id)
@@ -688,7 +631,7 @@ func (d *DB) Comment(ctx context.Context, id, author, text string) (store.Commen
 			id, author, text, w.now.UnixNano()).Scan(&c.ID); err != nil {
 			return fmt.Errorf("sqlite: comment on %s: %w", id, err)
 		}
-		return w.audit(author, "alert.comment", "alert:"+id, fmt.Sprintf("comment %d", c.ID))
+		return w.audit(store.AuditComment(c))
 	})
 	return c, err
 }
@@ -726,7 +669,7 @@ func (d *DB) Comments(ctx context.Context, id string) ([]store.Comment, error) {
 		if err := rows.Scan(&c.ID, &c.Author, &c.Text, &t); err != nil {
 			return nil, fmt.Errorf("sqlite: comments of %s: %w", id, err)
 		}
-		c.Time = ts(t)
+		c.Time = store.Time(t)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -754,7 +697,7 @@ func (d *DB) History(ctx context.Context, id string) ([]store.StatusChange, erro
 		if err := rows.Scan(&t, &h.Actor, &h.Action, &from, &to, &fromSev, &toSev, &h.Reason); err != nil {
 			return nil, fmt.Errorf("sqlite: history of %s: %w", id, err)
 		}
-		h.Time, h.From, h.To = ts(t), alert.Status(from), alert.Status(to)
+		h.Time, h.From, h.To = store.Time(t), alert.Status(from), alert.Status(to)
 		h.FromSeverity, h.ToSeverity = alert.Severity(fromSev), alert.Severity(toSev)
 		out = append(out, h)
 	}

@@ -93,7 +93,7 @@ func (d *DB) scanEvents(ctx context.Context, rows *sql.Rows) ([]store.Event, err
 				return nil, err
 			}
 		}
-		e.Time, e.DeviceID, e.PeerID = ts(t), inventory.DeviceID(devID), inventory.DeviceID(peerID)
+		e.Time, e.DeviceID, e.PeerID = store.Time(t), inventory.DeviceID(devID), inventory.DeviceID(peerID)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -300,7 +300,7 @@ func (d *DB) RelatedEvents(ctx context.Context, id string, window time.Duration,
 	if window < 0 {
 		return nil, fmt.Errorf("%w: negative window %v", store.ErrInvalid, window)
 	}
-	limit, err := related(limit)
+	limit, err := store.RelatedLimit(limit)
 	if err != nil {
 		return nil, err
 	}

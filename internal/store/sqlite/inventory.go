@@ -1,74 +1,33 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/baseline"
-	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
-// deviceAddrs returns the normalized addresses a device is found by.
-func deviceAddrs(dv *inventory.Device) []string {
-	var out []string
-	for _, ip := range dv.IPs {
-		if a, err := store.NormalizeAddr(ip); err == nil {
-			out = append(out, a)
-		}
-	}
-	if a, err := store.NormalizeAddr(dv.MAC); err == nil {
-		out = append(out, a)
-	}
-	if dv.Address != "" {
-		out = append(out, strings.ToLower(dv.Address))
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// searchText is what the device text filter matches.
-func searchText(dv *inventory.Device) string {
-	parts := []string{dv.Name, dv.Vendor, dv.Product, dv.Model, dv.Firmware, dv.Serial, dv.OS, string(dv.Type), dv.MAC, dv.Address}
-	parts = append(parts, dv.Names...)
-	parts = append(parts, dv.IPs...)
-	return " " + strings.ToLower(strings.Join(parts, " ")) + " "
-}
-
+// protocolList is the text the device protocol filter matches: the
+// device's protocols between spaces.
 func protocolList(dv *inventory.Device) string {
-	var ps []string
-	for _, l := range [][]inventory.Service{dv.Serves, dv.Uses} {
-		for _, s := range l {
-			ps = append(ps, strings.ToLower(s.Protocol))
-		}
-	}
-	slices.Sort(ps)
-	return " " + strings.Join(slices.Compact(ps), " ") + " "
+	return " " + strings.Join(store.DeviceProtocols(dv), " ") + " "
 }
 
 // PutDevices upserts a sensor's devices.
 func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.Device) error {
-	if sensor == "" {
-		return fmt.Errorf("%w: devices without sensor", store.ErrInvalid)
-	}
-	if len(devices) > store.MaxBatch {
-		return fmt.Errorf("%w: %d devices in one batch", store.ErrInvalid, len(devices))
+	if err := store.CheckDevices(sensor, devices); err != nil {
+		return err
 	}
 	docs := make([][]byte, len(devices))
 	for i := range devices {
 		dv := &devices[i]
-		if dv.ID == 0 {
-			return fmt.Errorf("%w: device without id", store.ErrInvalid)
-		}
 		b, err := json.Marshal(dv)
 		if err != nil {
 			return fmt.Errorf("sqlite: encoding device %d: %w", dv.ID, err)
@@ -87,13 +46,13 @@ func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.
 		for i := range devices {
 			dv := &devices[i]
 			if _, err := up.ExecContext(ctx, sensor, int64(dv.ID), dv.Name, string(dv.Type), dv.Vendor, dv.Purdue, dv.Inactive,
-				dv.FirstSeen.UnixNano(), dv.LastSeen.UnixNano(), protocolList(dv), searchText(dv), docs[i]); err != nil {
+				dv.FirstSeen.UnixNano(), dv.LastSeen.UnixNano(), protocolList(dv), store.DeviceSearchText(dv), docs[i]); err != nil {
 				return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
 			}
 			if _, err := w.ExecContext(ctx, "DELETE FROM device_addrs WHERE sensor = ? AND id = ?", sensor, int64(dv.ID)); err != nil {
 				return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
 			}
-			for _, a := range deviceAddrs(dv) {
+			for _, a := range store.DeviceAddrs(dv) {
 				if _, err := w.ExecContext(ctx, "INSERT INTO device_addrs VALUES (?,?,?)", a, sensor, int64(dv.ID)); err != nil {
 					return fmt.Errorf("sqlite: storing device %d: %w", dv.ID, err)
 				}
@@ -105,11 +64,8 @@ func (d *DB) PutDevices(ctx context.Context, sensor string, devices []inventory.
 
 // PutConnections upserts a sensor's connections.
 func (d *DB) PutConnections(ctx context.Context, sensor string, conns []inventory.Connection) error {
-	if sensor == "" {
-		return fmt.Errorf("%w: connections without sensor", store.ErrInvalid)
-	}
-	if len(conns) > store.MaxBatch {
-		return fmt.Errorf("%w: %d connections in one batch", store.ErrInvalid, len(conns))
+	if err := store.CheckConnections(sensor, conns); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
 		up, err := w.PrepareContext(ctx, `INSERT INTO connections VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET doc = excluded.doc`)
@@ -304,16 +260,18 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 		order = []string{"d.last_ns " + dir, "d.sensor " + dir, "d.id " + dir}
 	}
 	if q.Cursor != "" {
-		cur, err := store.DecodeCursor(q.Cursor)
+		k, err := store.DecodeDeviceCursor(q.Sort, q.Cursor)
 		if err != nil {
 			return page, err
 		}
 		var vals []any
-		if q.Sort == store.DeviceSortName {
-			name, sensor, _ := strings.Cut(cur.S, "\x00")
-			vals = []any{cur.C, name, sensor, cur.B}
-		} else {
-			vals = []any{cur.A, cur.S, cur.B}
+		switch q.Sort {
+		case store.DeviceSortName:
+			vals = []any{k.Name == "", k.Name, k.Sensor, k.ID}
+		case store.DeviceSortFirstSeen:
+			vals = []any{k.First, k.Sensor, k.ID}
+		default:
+			vals = []any{k.Last, k.Sensor, k.ID}
 		}
 		c.add("("+strings.Join(keys, ", ")+") "+cmpOp+" ("+placeholders(len(keys))+")", vals...)
 	}
@@ -328,19 +286,7 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	if len(rs) > q.Limit {
 		rs = rs[:q.Limit]
 		l := rs[len(rs)-1]
-		cur := store.Cursor{B: l.id, S: l.rec.Sensor}
-		switch q.Sort {
-		case store.DeviceSortName:
-			cur.S = l.name + "\x00" + l.rec.Sensor
-			if l.name == "" {
-				cur.C = 1
-			}
-		case store.DeviceSortFirstSeen:
-			cur.A = l.first
-		default:
-			cur.A = l.last
-		}
-		page.Next = cur.Encode()
+		page.Next = store.DeviceKey{Sensor: l.rec.Sensor, Name: l.name, ID: l.id, First: l.first, Last: l.last}.Cursor(q.Sort)
 	}
 	for _, r := range rs {
 		page.Devices = append(page.Devices, r.rec)
@@ -398,20 +344,6 @@ func (d *DB) Connections(ctx context.Context, sensor string, device inventory.De
 	return out, rows.Err()
 }
 
-func addrString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
-func macString(m dissect.MAC) string {
-	if m.IsZero() {
-		return ""
-	}
-	return m.String()
-}
-
 // putBaseline upserts records: the counts and times widen, the source of
 // an entry is the one it was first stored with.
 func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
@@ -424,14 +356,8 @@ func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
 	}
 	defer st.Close()
 	for _, r := range recs {
-		if r.Kind == "" {
-			return fmt.Errorf("%w: baseline entry without kind", store.ErrInvalid)
-		}
-		src := r.Source
-		if src == "" {
-			src = "import"
-		}
-		if _, err := st.ExecContext(w.ctx, sensor, string(r.Kind), addrString(r.Client), addrString(r.Server), macString(r.MAC),
+		client, server, mac, src := store.BaselineColumns(&r)
+		if _, err := st.ExecContext(w.ctx, sensor, string(r.Kind), client, server, mac,
 			r.Protocol, int(r.Port), r.Function, r.Class, r.Target, r.First.UnixNano(), r.Last.UnixNano(), int64(r.Count),
 			r.Min, r.Max, int64(r.Period), src); err != nil {
 			return fmt.Errorf("sqlite: storing baseline entry %v: %w", r.Entry, err)
@@ -442,8 +368,8 @@ func (w *wtx) putBaseline(sensor string, recs []baseline.Record) error {
 
 // PutBaseline upserts a sensor's baseline records.
 func (d *DB) PutBaseline(ctx context.Context, sensor string, records []baseline.Record) error {
-	if len(records) > store.MaxBatch {
-		return fmt.Errorf("%w: %d baseline records in one batch", store.ErrInvalid, len(records))
+	if err := store.CheckBaseline(records); err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error { return w.putBaseline(sensor, records) })
 }
@@ -469,65 +395,34 @@ func (d *DB) Baseline(ctx context.Context, sensor string) ([]baseline.Record, er
 			&first, &last, &count, &r.Min, &r.Max, &period, &r.Source); err != nil {
 			return nil, fmt.Errorf("sqlite: baseline of %s: %w", sensor, err)
 		}
-		r.Kind, r.Port = baseline.Kind(kind), uint16(port)
-		if client != "" {
-			r.Client, _ = netip.ParseAddr(client)
-		}
-		if server != "" {
-			r.Server, _ = netip.ParseAddr(server)
-		}
-		if mac != "" {
-			_ = r.MAC.UnmarshalText([]byte(mac))
-		}
-		r.First, r.Last, r.Count, r.Period = ts(first), ts(last), uint64(count), time.Duration(period)
+		store.SetBaselineColumns(&r, kind, client, server, mac)
+		r.Port = uint16(port)
+		r.First, r.Last, r.Count, r.Period = store.Time(first), store.Time(last), uint64(count), time.Duration(period)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: baseline of %s: %w", sensor, err)
 	}
-	slices.SortFunc(out, func(x, y baseline.Record) int {
-		return cmp.Or(cmp.Compare(x.Kind, y.Kind), x.Client.Compare(y.Client), x.Server.Compare(y.Server),
-			cmp.Compare(x.MAC.String(), y.MAC.String()), cmp.Compare(x.Protocol, y.Protocol), cmp.Compare(x.Port, y.Port),
-			cmp.Compare(x.Function, y.Function), cmp.Compare(x.Class, y.Class), cmp.Compare(x.Target, y.Target))
-	})
+	store.SortBaseline(out)
 	return out, nil
-}
-
-// overrideAddr normalizes the address a device override is kept by.
-func overrideAddr(addr string) (string, error) {
-	if a, err := store.NormalizeAddr(addr); err == nil {
-		return a, nil
-	}
-	if rest, ok := strings.CutPrefix(strings.ToLower(addr), "bacnet:"); ok {
-		if n, mac, ok := strings.Cut(rest, ":"); ok && n != "" && mac != "" && strings.Trim(n, "0123456789") == "" {
-			return "bacnet:" + rest, nil
-		}
-	}
-	return "", fmt.Errorf("%w: %q is neither a MAC, an IP nor a routed address", store.ErrInvalid, addr)
 }
 
 // PutOverride sets a device override.
 func (d *DB) PutOverride(ctx context.Context, addr string, o inventory.Override, actor string) error {
-	a, err := overrideAddr(addr)
+	a, err := store.CheckOverride(addr, o)
 	if err != nil {
 		return err
 	}
-	if o.Purdue != nil && (*o.Purdue < 0 || *o.Purdue > 5) {
-		return fmt.Errorf("%w: Purdue level %d outside 0-5", store.ErrInvalid, *o.Purdue)
-	}
-	if o.Type != "" && !slices.Contains(inventory.Types, o.Type) {
-		return fmt.Errorf("%w: unknown device type %q", store.ErrInvalid, o.Type)
-	}
-	doc, err := json.Marshal(o)
+	doc, err := store.OverrideDoc(o)
 	if err != nil {
-		return fmt.Errorf("sqlite: encoding override: %w", err)
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return d.write(ctx, func(w *wtx) error {
 		if _, err := w.ExecContext(ctx, `INSERT INTO overrides VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET doc = excluded.doc,
 			actor = excluded.actor, updated_ns = excluded.updated_ns`, a, doc, actor, w.now.UnixNano()); err != nil {
 			return fmt.Errorf("sqlite: storing override of %s: %w", a, err)
 		}
-		return w.audit(actor, "device.override", "device:"+a, string(doc))
+		return w.audit(store.AuditOverride(actor, a, doc))
 	})
 }
 
@@ -552,7 +447,7 @@ func (d *DB) Overrides(ctx context.Context) ([]store.DeviceOverride, error) {
 		if err := json.Unmarshal(doc, &o.Override); err != nil {
 			return nil, fmt.Errorf("sqlite: decoding override of %s: %w", o.Addr, err)
 		}
-		o.Updated = ts(t)
+		o.Updated = store.Time(t)
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -560,7 +455,7 @@ func (d *DB) Overrides(ctx context.Context) ([]store.DeviceOverride, error) {
 
 // DeleteOverride removes a device override.
 func (d *DB) DeleteOverride(ctx context.Context, addr, actor string) error {
-	a, err := overrideAddr(addr)
+	a, err := store.OverrideAddr(addr)
 	if err != nil {
 		return err
 	}
@@ -572,6 +467,6 @@ func (d *DB) DeleteOverride(ctx context.Context, addr, actor string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: no override for %s", store.ErrNotFound, a)
 		}
-		return w.audit(actor, "device.override_delete", "device:"+a, "")
+		return w.audit(store.AuditOverrideDelete(actor, a))
 	})
 }

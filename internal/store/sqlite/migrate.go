@@ -6,13 +6,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/schema"
 )
 
 // migrationFiles are the schema versions, applied in order: NNNN_name.sql
@@ -21,35 +18,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one schema version.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations lists the embedded migrations in version order; it panics
-// when their numbering has a gap, which a test catches.
-var migrations = func() []migration {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	var out []migration
-	for i, n := range names {
-		base := path.Base(n)
-		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
-		if err != nil || v != i+1 {
-			panic("sqlite: migration " + base + " out of sequence")
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, migration{v, base, string(b)})
-	}
-	return out
-}()
+// migrations lists the embedded migrations in version order.
+var migrations = schema.Load(migrationFiles, "migrations/*.sql", "sqlite")
 
 // SchemaVersion is the schema version this package creates.
 func SchemaVersion() int { return len(migrations) }
@@ -87,11 +57,11 @@ func migrate(ctx context.Context, db *sql.DB, file string, upTo int) error {
 		return fmt.Errorf("%w: %s has schema version %d, newer than this otwatch knows (%d)", store.ErrNotDatabase, file, version, len(migrations))
 	}
 	for _, m := range migrations[version:min(upTo, len(migrations))] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("sqlite: %s: migrating to version %d (%s): %w", file, m.version, m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("sqlite: %s: migrating to version %d (%s): %w", file, m.Version, m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version VALUES (?,?,?)", m.version, m.name, time.Now().UnixNano()); err != nil {
-			return fmt.Errorf("sqlite: %s: recording version %d: %w", file, m.version, err)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version VALUES (?,?,?)", m.Version, m.Name, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("sqlite: %s: recording version %d: %w", file, m.Version, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

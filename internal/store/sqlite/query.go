@@ -168,7 +168,7 @@ func (d *DB) matchText(ctx context.Context, text string) ([]term, error) {
 	return out, nil
 }
 
-// cubeRow is one combination of alert_counts.
+// cubeRow is one combination with alerts and their count.
 type cubeRow struct {
 	cid int64
 	k   combo
@@ -209,9 +209,10 @@ func (d *DB) cube(ctx context.Context) ([]cubeRow, error) {
 	return rows, nil
 }
 
-// readCube reads alert_counts.
+// readCube reads alert_counts with the combinations counted.
 func (d *DB) readCube(ctx context.Context) ([]cubeRow, error) {
-	rows, err := d.r.QueryContext(ctx, "SELECT cid, sensor, site, zone, type, category, protocol, severity, status, engine, n FROM alert_counts")
+	rows, err := d.r.QueryContext(ctx, `SELECT c.cid, c.sensor, c.site, c.zone, c.type, c.category, c.protocol, c.severity, c.status, c.engine, n.n
+		FROM alert_counts n JOIN combos c ON c.cid = n.cid`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: alert counts: %w", err)
 	}
@@ -706,13 +707,42 @@ func (d *DB) AlertFacets(ctx context.Context, q store.AlertQuery) (store.Facets,
 		if k == nil || n == 0 {
 			continue
 		}
-		r := store.CubeRow{Severity: alert.Severity(k[6]), Status: alert.Status(k[7]), Engine: alert.Engine(k[8]), Count: n}
-		for j, p := range []*string{&r.Sensor, &r.Site, &r.Zone, &r.Type, &r.Category, &r.Protocol} {
-			if *p, err = d.str(ctx, k[j]); err != nil {
-				return store.Facets{}, err
-			}
+		r, err := d.cubeRow(ctx, k, n)
+		if err != nil {
+			return store.Facets{}, err
 		}
 		rows = append(rows, r)
 	}
 	return store.ComputeFacets(rows, f.q), nil
+}
+
+// cubeRow returns the combination k, counting n alerts, by its strings.
+func (d *DB) cubeRow(ctx context.Context, k *combo, n int64) (store.CubeRow, error) {
+	r := store.CubeRow{Severity: alert.Severity(k[6]), Status: alert.Status(k[7]), Engine: alert.Engine(k[8]), Count: n}
+	for j, p := range []*string{&r.Sensor, &r.Site, &r.Zone, &r.Type, &r.Category, &r.Protocol} {
+		var err error
+		if *p, err = d.str(ctx, k[j]); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// FacetCounters returns the rows of alert_counts with their combinations,
+// zero counts included (storetest.Counters).
+func (d *DB) FacetCounters(ctx context.Context) ([]store.CubeRow, error) {
+	if err := d.reading(); err != nil {
+		return nil, err
+	}
+	cube, err := d.readCube(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.CubeRow, len(cube))
+	for i := range cube {
+		if out[i], err = d.cubeRow(ctx, &cube[i].k, cube[i].n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -20,7 +20,7 @@ func scanRecommendation(sc interface{ Scan(...any) error }) (store.Recommendatio
 	if err := sc.Scan(&r.ID, &r.Device, &r.Title, &status, &r.Reason, &r.Actor, &changed); err != nil {
 		return r, err
 	}
-	r.Status, r.Changed = recommend.Status(status), ts(changed)
+	r.Status, r.Changed = recommend.Status(status), store.Time(changed)
 	return r, nil
 }
 
@@ -49,7 +49,7 @@ func (d *DB) SetRecommendationStatus(ctx context.Context, r store.Recommendation
 			return fmt.Errorf("sqlite: recommendation %s history: %w", next.ID, err)
 		}
 		out = next
-		return w.audit(actor, store.ActionRecommendationStatus, "recommendation:"+next.ID, store.RecommendationDetail(from, next))
+		return w.audit(store.AuditRecommendation(actor, from, next))
 	})
 	if err != nil {
 		return store.RecommendationStatus{}, err

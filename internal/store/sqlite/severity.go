@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -44,11 +43,12 @@ func (d *DB) bulkCond(ctx context.Context, q store.AlertQuery) (*filter, cond, e
 	return f, c, nil
 }
 
-// moveCombos fills temp.cid_moves with, for every combination whose
-// dimension dim (comboSeverity, comboStatus) is not v, the id of the same
-// combination with v, adding those that are new.
+// moveCombos fills temp.cid_moves with, for every combination that has
+// alerts and whose dimension dim (comboSeverity, comboStatus) is not v,
+// the id of the same combination with v, adding those that are new.
 func (w *wtx) moveCombos(dim int, v int64) error {
-	rows, err := w.QueryContext(w.ctx, "SELECT cid, sensor, site, zone, type, category, protocol, severity, status, engine FROM alert_counts")
+	rows, err := w.QueryContext(w.ctx, `SELECT c.cid, c.sensor, c.site, c.zone, c.type, c.category, c.protocol, c.severity, c.status, c.engine
+		FROM combos c JOIN alert_counts n ON n.cid = c.cid`)
 	if err != nil {
 		return fmt.Errorf("sqlite: alert counts: %w", err)
 	}
@@ -92,16 +92,12 @@ func (d *DB) SetSeverity(ctx context.Context, ids []string, sev alert.Severity, 
 	if err := store.CheckSeverity(sev, reason); err != nil {
 		return err
 	}
-	if len(ids) == 0 || len(ids) > store.MaxBatch {
-		return fmt.Errorf("%w: %d alert ids (want 1 to %d)", store.ErrInvalid, len(ids), store.MaxBatch)
+	ids, err := store.AlertIDs(ids)
+	if err != nil {
+		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		seen := map[string]bool{}
 		for _, id := range ids {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
 			var from, status int
 			err := w.QueryRowContext(ctx, "SELECT severity, status FROM alerts WHERE id = ?", id).Scan(&from, &status)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -124,11 +120,7 @@ func (d *DB) SetSeverity(ctx context.Context, ids []string, sev alert.Severity, 
 			if err := w.setCid(rid, k, cid); err != nil {
 				return err
 			}
-			if _, err := w.ExecContext(ctx, `INSERT INTO history(alert_id, time_ns, actor, action, from_status, to_status, from_severity, to_severity, reason)
-				VALUES (?,?,?,?,?,?,?,?,?)`, id, w.now.UnixNano(), actor, store.ActionSeverity, status, status, from, int(sev), reason); err != nil {
-				return fmt.Errorf("sqlite: alert %s history: %w", id, err)
-			}
-			if err := w.audit(actor, store.AuditSeverity, "alert:"+id, store.SeverityDetail(alert.Severity(from), sev, reason)); err != nil {
+			if err := w.record(store.SeverityChange(id, actor, alert.Status(status), alert.Severity(from), sev, reason)); err != nil {
 				return err
 			}
 		}
@@ -169,8 +161,7 @@ func (d *DB) BulkSetSeverity(ctx context.Context, q store.AlertQuery, sev alert.
 			return fmt.Errorf("sqlite: bulk severity: %w", err)
 		}
 		n, _ = res.RowsAffected()
-		filter, _ := json.Marshal(f.q)
-		return w.audit(actor, store.AuditBulkSeverity, "alerts", fmt.Sprintf("%d alerts → %v; filter %s; %s", n, sev, filter, reason))
+		return w.audit(store.AuditBulk(actor, store.AuditBulkSeverity, n, sev, f.q, reason))
 	})
 	return n, err
 }

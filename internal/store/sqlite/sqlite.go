@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/store"
+	"github.com/otwatch/otwatch/internal/store/evidencedir"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -31,7 +32,7 @@ func init() {
 type DB struct {
 	path  string
 	opts  store.Options
-	evDir string
+	evDir evidencedir.Dir
 
 	w  *sql.DB // the one writer connection
 	r  *sql.DB // read-only connections
@@ -102,9 +103,9 @@ func open(ctx context.Context, dsn string, opts store.Options, upTo int) (*DB, e
 	if err := checkFile(path); err != nil {
 		return nil, err
 	}
-	d := &DB{path: path, opts: opts, evDir: opts.EvidenceDir}
+	d := &DB{path: path, opts: opts, evDir: evidencedir.Dir(opts.EvidenceDir)}
 	if d.evDir == "" {
-		d.evDir = path + ".evidence"
+		d.evDir = evidencedir.Dir(path + ".evidence")
 	}
 	uri := "file:" + escapePath(path) + "?_txlock=immediate" + commonPragmas
 	d.w, err = sql.Open("sqlite", uri+"&_pragma=cache_size(-262144)")
@@ -249,7 +250,7 @@ func (d *DB) checkpointer() {
 func (d *DB) Path() string { return d.path }
 
 // EvidenceDir returns the directory evidence files are kept in.
-func (d *DB) EvidenceDir() string { return d.evDir }
+func (d *DB) EvidenceDir() string { return string(d.evDir) }
 
 // wtx is a write transaction.
 type wtx struct {
@@ -374,7 +375,7 @@ func (c *combos) merge(m map[combo]int64) {
 	}
 }
 
-// cid returns the id of a combination, adding it (with no alerts) if new.
+// cid returns the id of a combination, adding it to combos if new.
 func (w *wtx) cid(k combo) (int64, error) {
 	if id, ok := w.d.combos.get(k); ok {
 		return id, nil
@@ -385,11 +386,11 @@ func (w *wtx) cid(k combo) (int64, error) {
 	var err error
 	if w.csel == nil {
 		const cols = "sensor, site, zone, type, category, protocol, severity, status, engine"
-		if w.csel, err = w.PrepareContext(w.ctx, "SELECT cid FROM alert_counts WHERE ("+cols+") = (?,?,?,?,?,?,?,?,?)"); err != nil {
-			return 0, fmt.Errorf("sqlite: alert counts: %w", err)
+		if w.csel, err = w.PrepareContext(w.ctx, "SELECT cid FROM combos WHERE ("+cols+") = (?,?,?,?,?,?,?,?,?)"); err != nil {
+			return 0, fmt.Errorf("sqlite: facet combinations: %w", err)
 		}
-		if w.cins, err = w.PrepareContext(w.ctx, "INSERT INTO alert_counts("+cols+", n) VALUES (?,?,?,?,?,?,?,?,?,0) RETURNING cid"); err != nil {
-			return 0, fmt.Errorf("sqlite: alert counts: %w", err)
+		if w.cins, err = w.PrepareContext(w.ctx, "INSERT INTO combos("+cols+") VALUES (?,?,?,?,?,?,?,?,?) RETURNING cid"); err != nil {
+			return 0, fmt.Errorf("sqlite: facet combinations: %w", err)
 		}
 	}
 	args := anys(k[:])
@@ -399,7 +400,7 @@ func (w *wtx) cid(k combo) (int64, error) {
 		err = w.cins.QueryRowContext(w.ctx, args...).Scan(&id)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: alert counts: %w", err)
+		return 0, fmt.Errorf("sqlite: facet combinations: %w", err)
 	}
 	if w.newCombos == nil {
 		w.newCombos = map[combo]int64{}
@@ -408,10 +409,14 @@ func (w *wtx) cid(k combo) (int64, error) {
 	return id, nil
 }
 
-// audit appends an audit log entry in the transaction.
-func (w *wtx) audit(actor, action, object, detail string) error {
+// audit appends an audit log entry in the transaction, at its time when
+// e.Time is zero.
+func (w *wtx) audit(e store.AuditEntry) error {
+	if e.Time.IsZero() {
+		e.Time = w.now
+	}
 	_, err := w.ExecContext(w.ctx, "INSERT INTO audit(time_ns, actor, action, object, detail) VALUES (?,?,?,?,?)",
-		w.now.UnixNano(), actor, action, object, detail)
+		e.Time.UnixNano(), e.Actor, e.Action, e.Object, e.Detail)
 	if err != nil {
 		return fmt.Errorf("sqlite: audit log: %w", err)
 	}

@@ -187,6 +187,7 @@ func testSetSeverity(t *testing.T, open OpenFunc) {
 	}
 	a1.Severity = alert.Medium
 	checkAlerts(t, "after a second change", s, all)
+	checkCounters(t, "after SetSeverity", s)
 }
 
 func testBulkSetSeverity(t *testing.T, open OpenFunc) {
@@ -229,6 +230,7 @@ func testBulkSetSeverity(t *testing.T, open OpenFunc) {
 			t.Fatalf("%s: BulkSetSeverity = %d, %v; want %d", tt.name, n, err, want)
 		}
 		checkAlerts(t, tt.name, s, all)
+		checkCounters(t, tt.name, s)
 		for _, a := range moved {
 			h := severityChanges(t, s, a.ID)
 			if len(h) != changes[a.ID] {
@@ -277,6 +279,7 @@ func testBulkSetSeverity(t *testing.T, open OpenFunc) {
 		t.Fatal(err)
 	}
 	checkAlerts(t, "after re-ingest", s, all)
+	checkCounters(t, "after re-ingest", s)
 }
 
 func testRecommendationStatus(t *testing.T, open OpenFunc) {

@@ -243,6 +243,7 @@ func testAlertIdempotent(t *testing.T, open OpenFunc) {
 	all[1].Status = alert.Active
 	_, want := expectFacets(all, store.AlertQuery{})
 	checkFacets(t, "after re-ingest", f, want)
+	checkCounters(t, "after re-ingest", s)
 }
 
 func testAlertBadInput(t *testing.T, open OpenFunc) {
@@ -709,6 +710,7 @@ func testSetStatusAtomic(t *testing.T, open OpenFunc) {
 	if f.Total != 0 {
 		t.Errorf("%d New alerts left, want 0", f.Total)
 	}
+	checkCounters(t, "after SetStatus", s)
 }
 
 func testBulkSetStatus(t *testing.T, open OpenFunc) {
@@ -735,6 +737,7 @@ func testBulkSetStatus(t *testing.T, open OpenFunc) {
 	f, _ := s.AlertFacets(ctx, store.AlertQuery{})
 	_, wf := expectFacets(all, store.AlertQuery{})
 	checkFacets(t, "after bulk", f, wf)
+	checkCounters(t, "after bulk", s)
 	// History of a moved alert.
 	for _, a := range all {
 		if match(a, &q, "") {
@@ -748,6 +751,10 @@ func testBulkSetStatus(t *testing.T, open OpenFunc) {
 	if n, err := s.BulkSetStatus(ctx, q, alert.Closed, "ana", ""); n != 0 || err != nil {
 		t.Errorf("second BulkSetStatus = %d, %v; want 0", n, err)
 	}
+	if n, err := s.BulkSetStatus(ctx, store.AlertQuery{}, alert.Active, "ana", ""); n == 0 || err != nil {
+		t.Errorf("BulkSetStatus(everything to active) = %d, %v; want some moved", n, err)
+	}
+	checkCounters(t, "after a bulk change of every alert", s)
 	_, err = s.BulkSetStatus(ctx, q, 0, "ana", "")
 	wantErr(t, "bulk to status 0", err, store.ErrInvalid)
 	_, err = s.BulkSetStatus(ctx, store.AlertQuery{Severities: []alert.Severity{8}}, alert.Closed, "ana", "")
@@ -1109,6 +1116,24 @@ func testEvidence(t *testing.T, open OpenFunc) {
 	if got, _ := s.Evidence(ctx, all[1].ID); string(got) != string(data2) {
 		t.Errorf("replaced evidence not returned")
 	}
+	// A batch stores every file, or none when one of its alerts is
+	// unknown or one file is not pcapng.
+	batch := []store.Evidence{{AlertID: all[3].ID, Pcapng: pcapng(220)}, {AlertID: all[4].ID, Pcapng: pcapng(240)}}
+	if err := s.PutEvidenceBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range batch {
+		if got, err := s.Evidence(ctx, e.AlertID); err != nil || string(got) != string(e.Pcapng) {
+			t.Errorf("Evidence(%s) after a batch = %d bytes, %v; want the %d stored", e.AlertID, len(got), err, len(e.Pcapng))
+		}
+	}
+	wantErr(t, "PutEvidenceBatch(unknown alert)", s.PutEvidenceBatch(ctx, []store.Evidence{{AlertID: all[0].ID, Pcapng: data}, {AlertID: "nope", Pcapng: data}}), store.ErrNotFound)
+	wantErr(t, "PutEvidenceBatch(not pcapng)", s.PutEvidenceBatch(ctx, []store.Evidence{{AlertID: all[0].ID, Pcapng: data}, {AlertID: all[2].ID, Pcapng: []byte("GIF89a this is not a capture file at all")}}), store.ErrInvalid)
+	_, err = s.Evidence(ctx, all[0].ID)
+	wantErr(t, "Evidence after failed batches", err, store.ErrNotFound)
+	if err := s.PutEvidenceBatch(ctx, nil); err != nil {
+		t.Errorf("PutEvidenceBatch(nothing): %v", err)
+	}
 }
 
 func testEvidenceRetention(t *testing.T, open OpenFunc) {
@@ -1159,6 +1184,29 @@ func testEvidenceRetention(t *testing.T, open OpenFunc) {
 		if kept := i >= 2; kept != (err == nil) {
 			t.Errorf("evidence %d with cap 850: %v (kept want %v)", i, err, kept)
 		}
+	}
+	// A batch applies retention file after file, as PutEvidence would:
+	// with room for two, its third file evicts its first.
+	dir3 := t.TempDir()
+	s3, _ := openStore(t, open, store.Options{EvidenceDir: dir3, EvidenceMaxBytes: 850})
+	if err := s3.PutAlerts(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	var batch []store.Evidence
+	for i := range 3 {
+		batch = append(batch, store.Evidence{AlertID: all[i].ID, Pcapng: pcapng(400)})
+	}
+	if err := s3.PutEvidenceBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		_, err := s3.Evidence(ctx, all[i].ID)
+		if kept := i >= 1; kept != (err == nil) {
+			t.Errorf("batch evidence %d with cap 850: %v (kept want %v)", i, err, kept)
+		}
+	}
+	if files, _ := os.ReadDir(dir3); len(files) != 2 {
+		t.Errorf("evidence directory after a batch holds %d files, want 2", len(files))
 	}
 	// Alerts carrying packets get their evidence written on ingest.
 	a := clone(all[5])
