@@ -306,7 +306,11 @@ func (d *Detector) LearningAt(t time.Time) bool {
 func (d *Detector) Now() time.Time { return d.now }
 
 // Stats returns the counters.
-func (d *Detector) Stats() Stats { return d.stats }
+func (d *Detector) Stats() Stats {
+	s := d.stats
+	s.HostsDropped = d.hosts.dropped
+	return s
+}
 
 // at moves capture time to t, which is ns in Unix nanoseconds, calling
 // advance when something is due. It runs for every frame and operation:
