@@ -19,16 +19,8 @@ import (
 // ../shared/data next to the module root), or skips the test.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	if _, err := os.Stat(filepath.Join(d, "attack-ics", "techniques.tsv")); err != nil {
-		testenv.Missing(t, "ATT&CK for ICS reference data not found under "+d+" (set OTWATCH_DATA)")
-	}
-	return d
+	testenv.Data(t, "attack-ics/techniques.tsv", "ATT&CK for ICS reference data")
+	return testenv.DataDir()
 }
 
 // readTSV reads a reference table: header-named fields, one map per row.

@@ -1,7 +1,6 @@
 package csaf
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,17 +13,7 @@ import (
 // skips the test.
 func csafDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	d = filepath.Join(d, "csaf")
-	if _, err := os.Stat(filepath.Join(d, "index.tsv")); err != nil {
-		testenv.Missing(t, "CSAF advisories not found under "+d+" (set OTWATCH_DATA)")
-	}
-	return d
+	return filepath.Dir(testenv.Data(t, "csaf/index.tsv", "CSAF advisories"))
 }
 
 var (

@@ -22,16 +22,8 @@ import (
 // ../shared/data next to the module root), or skips the test.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	if _, err := os.Stat(filepath.Join(d, "oui", "oui.csv")); err != nil {
-		testenv.Missing(t, "IEEE OUI listings not found under "+d+" (set OTWATCH_DATA)")
-	}
-	return d
+	testenv.Data(t, "oui/oui.csv", "IEEE OUI listings")
+	return testenv.DataDir()
 }
 
 // registry is the IEEE listings read straight from the CSV files: prefix

@@ -68,17 +68,7 @@ func analyzePlant(t *testing.T) (*inventory.Snapshot, []*alert.Alert) {
 // root), or skips the test when it holds no CSAF advisories.
 func csafDir(t testing.TB) string {
 	t.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	d = filepath.Join(d, "csaf")
-	if _, err := os.Stat(filepath.Join(d, "index.tsv")); err != nil {
-		testenv.Missing(t, "CSAF advisories not found under "+d+" (set OTWATCH_DATA)")
-	}
-	return d
+	return filepath.Dir(testenv.Data(t, "csaf/index.tsv", "CSAF advisories"))
 }
 
 var (

@@ -60,6 +60,32 @@ func Corpus(t testing.TB) string {
 	return dir
 }
 
+// DataDir returns the folder of the shared reference data (ATT&CK for ICS,
+// CSAF advisories, OUI listings): $OTWATCH_DATA, a relative value taken
+// from the module root, or else ../shared/data next to the module root.
+func DataDir() string {
+	dir := os.Getenv("OTWATCH_DATA")
+	switch {
+	case dir == "":
+		dir = filepath.Join(ModuleRoot(), "..", "shared", "data")
+	case !filepath.IsAbs(dir):
+		dir = filepath.Join(ModuleRoot(), dir)
+	}
+	return dir
+}
+
+// Data returns the path of name (slash-separated) inside the shared
+// reference data folder, or skips/fails the test when it is not there;
+// what says what the data is ("CSAF advisories").
+func Data(t testing.TB, name, what string) string {
+	t.Helper()
+	p := filepath.Join(DataDir(), filepath.FromSlash(name))
+	if _, err := os.Stat(p); err != nil {
+		Missing(t, what+" not found: "+p+" (set OTWATCH_DATA)")
+	}
+	return p
+}
+
 // Root requires the test to run as root (network namespaces, raw sockets).
 func Root(t testing.TB) {
 	t.Helper()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -193,16 +192,7 @@ const plantSize = 10000
 // OTWATCH_REQUIRE_ALL=1) without them.
 func sharedCatalog(tb testing.TB) *csaf.Catalog {
 	tb.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	d = filepath.Join(d, "csaf")
-	if _, err := os.Stat(filepath.Join(d, "index.tsv")); err != nil {
-		testenv.Missing(tb, "CSAF advisories not found under "+d+" (set OTWATCH_DATA)")
-	}
+	d := filepath.Dir(testenv.Data(tb, "csaf/index.tsv", "CSAF advisories"))
 	cat, errs := csaf.Load(d)
 	if len(errs) > 0 || cat.Len() == 0 {
 		tb.Fatalf("loading %s: %d advisories, %v", d, cat.Len(), errs)

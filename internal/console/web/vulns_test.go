@@ -42,13 +42,7 @@ var (
 // mode (OTWATCH_REQUIRE_ALL=1).
 func sharedAdvisories(t testing.TB) *csaf.Catalog {
 	t.Helper()
-	d := os.Getenv("OTWATCH_DATA")
-	if d == "" {
-		d = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	} else if !filepath.IsAbs(d) {
-		d = filepath.Join(testenv.ModuleRoot(), d)
-	}
-	dir := filepath.Join(d, "csaf")
+	dir := filepath.Join(testenv.DataDir(), "csaf")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		if testenv.Strict() {
 			t.Fatalf("required component missing (OTWATCH_REQUIRE_ALL=1): CSAF advisories under %s (set OTWATCH_DATA)", dir)
