@@ -2,9 +2,11 @@ package baseline
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -213,28 +215,122 @@ func (b *Baseline) Dropped() uint64 {
 	return b.dropped
 }
 
-// Records returns every entry with its stats, in a stable order.
+// Records returns every entry with its stats, in a stable order: by
+// kind, client, server, MAC, protocol, port, function, class and target.
 func (b *Baseline) Records() []Record {
 	b.mu.RLock()
-	out := make([]Record, 0, len(b.entries))
+	recs := make([]Record, 0, len(b.entries))
 	for e, s := range b.entries {
-		out = append(out, Record{e, *s})
+		recs = append(recs, Record{e, *s})
 	}
 	b.mu.RUnlock()
-	slices.SortFunc(out, func(x, y Record) int {
-		return cmp.Or(
-			cmp.Compare(x.Kind, y.Kind),
-			x.Client.Compare(y.Client),
-			x.Server.Compare(y.Server),
-			cmp.Compare(x.MAC.String(), y.MAC.String()),
-			cmp.Compare(x.Protocol, y.Protocol),
-			cmp.Compare(x.Port, y.Port),
-			cmp.Compare(x.Function, y.Function),
-			cmp.Compare(x.Class, y.Class),
-			cmp.Compare(x.Target, y.Target),
-		)
-	})
-	return out
+	rank := map[Kind]uint32{}
+	for i := range recs {
+		rank[recs[i].Kind] = 0
+	}
+	for i, k := range slices.Sorted(maps.Keys(rank)) {
+		rank[k] = uint32(i)
+	}
+	keys := make([]recordKey, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		keys[i] = recordKey{kind: rank[r.Kind], client: addrKeyOf(r.Client), server: addrKeyOf(r.Server),
+			mac: uint64(r.MAC[0])<<40 | uint64(r.MAC[1])<<32 | uint64(r.MAC[2])<<24 | uint64(r.MAC[3])<<16 | uint64(r.MAC[4])<<8 | uint64(r.MAC[5]),
+			i:   int32(i)}
+	}
+	slices.SortFunc(keys, func(x, y recordKey) int { return compareRecordKeys(recs, x, y) })
+	// Put the records in the keys' order in place, one cycle of the
+	// permutation at a time.
+	from := make([]int32, len(keys))
+	for i := range keys {
+		from[i] = keys[i].i
+	}
+	for i := range from {
+		if from[i] < 0 || int(from[i]) == i {
+			continue
+		}
+		tmp := recs[i]
+		j := i
+		for {
+			k := int(from[j])
+			from[j] = -1
+			if k == i {
+				recs[j] = tmp
+				break
+			}
+			recs[j] = recs[k]
+			j = k
+		}
+	}
+	return recs
+}
+
+// recordKey is what Records sorts by, computed once per record: the rank
+// of its kind among the kinds present, its addresses and MAC as numbers.
+// The MAC's text is fixed-width hex, so its number sorts as its text does.
+type recordKey struct {
+	kind           uint32
+	client, server addrKey
+	mac            uint64
+	i              int32 // index of the record
+}
+
+// addrKey orders addresses as netip.Addr.Compare does, zone aside: by
+// length, then value.
+type addrKey struct {
+	bits   uint8
+	hi, lo uint64
+}
+
+func addrKeyOf(a netip.Addr) addrKey {
+	b := a.As16()
+	return addrKey{bits: uint8(a.BitLen()), hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:])}
+}
+
+func (k addrKey) compare(o addrKey) int {
+	if c := cmp.Compare(k.bits, o.bits); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(k.hi, o.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.lo, o.lo)
+}
+
+// compareRecordKeys orders records x and y of recs as Records does.
+func compareRecordKeys(recs []Record, x, y recordKey) int {
+	if c := cmp.Compare(x.kind, y.kind); c != 0 {
+		return c
+	}
+	if c := x.client.compare(y.client); c != 0 {
+		return c
+	}
+	a, b := &recs[x.i], &recs[y.i]
+	if c := a.Client.Compare(b.Client); c != 0 {
+		return c // zones
+	}
+	if c := x.server.compare(y.server); c != 0 {
+		return c
+	}
+	if c := a.Server.Compare(b.Server); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.mac, y.mac); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Protocol, b.Protocol); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Function, b.Function); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Class, b.Class); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Target, b.Target)
 }
 
 // FileVersion is the version of the file format Write produces.

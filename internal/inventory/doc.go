@@ -8,11 +8,16 @@
 // Identity. A device on the monitored segment is keyed by its MAC address
 // and may hold several IP addresses. An IP address is given to the MAC
 // that claims it in ARP, else to the one non-forwarding MAC that sends from
-// it. A MAC that sends from more than a few IPs, or from IPs other MACs own,
-// forwards for others (a router): it keeps only the IPs it claims itself,
-// and the hosts behind it become devices keyed by IP. Group addresses,
-// 0.0.0.0, broadcast IPs, addresses that never sent anything and the
-// sensor's own addresses never become devices.
+// it. Once bound, an address is held by its MAC while that MAC keeps
+// talking (Options.Hold): another MAC's ARP claim on it, the spoofing of a
+// man in the middle or a duplicate address, does not move it but stays a
+// conflict, shown as the claimant's FactClaimedIP fact and an
+// EventIPConflict, and the claimant remains a device of its own. A MAC
+// that sends from more than a few IPs, or from IPs other MACs own, forwards
+// for others (a router): it keeps only the IPs it claims itself, and the
+// hosts behind it become devices keyed by IP. Group addresses, 0.0.0.0,
+// broadcast IPs, addresses that never sent anything and the sensor's own
+// addresses never become devices.
 //
 // A BACnet router forwards the messages of devices on BACnet networks the
 // sensor does not see (MS/TP, ARCNET, other B/IP or Ethernet segments),

@@ -17,6 +17,7 @@ const (
 	EventInactive       EventType = "device_inactive" // a device has not been seen for Options.Inactive
 	EventMerged         EventType = "device_merged"   // a device known by IP turned out to be a MAC device's
 	EventIPMoved        EventType = "ip_moved"        // an IP address now belongs to another device
+	EventIPConflict     EventType = "ip_conflict"     // a device claimed in ARP an IP address another device holds
 )
 
 // Event is one inventory change.
@@ -24,8 +25,9 @@ type Event struct {
 	Type   EventType `json:"type"`
 	Time   time.Time `json:"time"`
 	Device DeviceID  `json:"device"`
-	// Peer is the other device of a connection, or the device an IP moved
-	// from or merged into; 0 when none.
+	// Peer is the other device of a connection, the device an IP moved
+	// from or merged into, or the device that holds a claimed IP; 0 when
+	// none.
 	Peer   DeviceID `json:"peer,omitempty"`
 	Detail string   `json:"detail"`
 }

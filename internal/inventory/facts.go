@@ -8,6 +8,7 @@ import (
 // Source reliability ranks: a fact from a higher rank wins a conflict; at
 // equal rank the most recently seen value wins.
 const (
+	rankARP      uint8 = 10 // an IP address claimed in ARP against its holder
 	rankOUI      uint8 = 20 // the MAC's registered organisation
 	rankName     uint8 = 40 // name services: DNS, NetBIOS, mDNS, LLMNR
 	rankBanner   uint8 = 50 // IT banners and headers: HTTP, TLS, SSH, SMB

@@ -28,6 +28,13 @@ type Options struct {
 	// Settle is how long an IP address is watched before it is bound to a
 	// device without an ARP claim.
 	Settle time.Duration
+	// Hold is how long the owner of an IP address keeps it against
+	// another MAC's ARP claims after the owner's last frame. While the
+	// owner holds the address a claim is a conflict: the claimant stays a
+	// device of its own, the claim becomes its FactClaimedIP fact and an
+	// EventIPConflict. A claim made once the owner has been silent for Hold
+	// takes the address over.
+	Hold time.Duration
 	// Inactive is how long a device may stay silent before an
 	// EventInactive; 0 turns the event off.
 	Inactive time.Duration
@@ -49,6 +56,7 @@ type Options struct {
 var DefaultOptions = Options{
 	Tick:           5 * time.Second,
 	Settle:         10 * time.Second,
+	Hold:           5 * time.Minute,
 	Inactive:       time.Hour,
 	MaxHostIPs:     3,
 	SubnetBits4:    24,
@@ -127,7 +135,7 @@ type addrRec struct {
 	ip          netip.Addr
 	dev         DeviceID
 	macs        [3]seenMAC
-	arp         uint32 // MAC record index+1 that last claimed the IP in ARP
+	arp         uint32 // MAC record index+1 that owns the IP by its ARP claims
 	first, last int64  // as a source
 	pkts        [2]uint32
 	bytes       [2]uint64
@@ -239,12 +247,15 @@ type Inventory struct {
 	dirtyMACs  []uint32
 	newEdges   []uint32
 	pend       []pending
+	contests   []contest
+	contestIdx map[[2]uint32]int // contests by IP and MAC record; -1 for one that ended
 
 	used map[svcKey]bool // during Snapshot
 
 	now, lastTick int64
 	stats         Stats
 	ouiSrc        sym
+	arpSrc        sym
 }
 
 // New returns an empty Inventory. Zero fields of opts take their defaults.
@@ -255,6 +266,9 @@ func New(opts Options) *Inventory {
 	}
 	if opts.Settle <= 0 {
 		opts.Settle = d.Settle
+	}
+	if opts.Hold <= 0 {
+		opts.Hold = d.Hold
 	}
 	if opts.MaxHostIPs <= 0 {
 		opts.MaxHostIPs = d.MaxHostIPs
@@ -282,8 +296,11 @@ func New(opts Options) *Inventory {
 		routedIdx: map[routedKey]uint32{},
 		pairs:     map[[3]uint32]struct{}{},
 		overrides: map[string]Override{},
+
+		contestIdx: map[[2]uint32]int{},
 	}
 	inv.ouiSrc = inv.names.get("oui")
+	inv.arpSrc = inv.names.get("arp")
 	return inv
 }
 
@@ -439,17 +456,7 @@ func (inv *Inventory) Packet(p *decode.Packet, err error) {
 	if p.Network == decode.NetARP {
 		if sm != 0 && p.ARP.SenderMAC == p.SrcMAC && inv.usableIP(p.ARP.SenderIP) {
 			if a := inv.addrRef(p.ARP.SenderIP, t); a != 0 {
-				ar := &inv.addrs[a-1]
-				if ar.arp != sm {
-					ar.arp = sm
-					inv.markAddr(a)
-					inv.markMAC(sm)
-				}
-				inv.bind(sm, a)
-				ar.last = max(ar.last, t)
-				if ar.first == 0 {
-					ar.first = t
-				}
+				inv.claimARP(sm, a, t)
 			}
 		}
 	}

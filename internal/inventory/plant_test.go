@@ -18,6 +18,13 @@ import (
 // inventory.
 func runPlant(t *testing.T, o simulate.Options, sink Sink) (simulate.Summary, *Inventory) {
 	t.Helper()
+	return watchPlant(t, o, sink, 0, nil)
+}
+
+// watchPlant is runPlant that also calls watch once, before the first
+// packet at or after offset at from the capture's start.
+func watchPlant(t *testing.T, o simulate.Options, sink Sink, at time.Duration, watch func(*Inventory)) (simulate.Summary, *Inventory) {
+	t.Helper()
 	var buf bytes.Buffer
 	sum, err := simulate.Generate(&buf, o)
 	if err != nil {
@@ -41,6 +48,10 @@ func runPlant(t *testing.T, o simulate.Options, sink Sink) (simulate.Summary, *I
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		if watch != nil && !pkt.Timestamp.Before(sum.Start.Add(at)) {
+			watch(inv)
+			watch = nil
 		}
 		p.Process(pkt)
 	}

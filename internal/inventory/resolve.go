@@ -11,6 +11,7 @@ import (
 // settled.
 func (inv *Inventory) tick(force bool) {
 	inv.lastTick = inv.now
+	inv.settleContests()
 	macs := inv.dirtyMACs
 	inv.dirtyMACs = inv.dirtyMACs[:0]
 	for _, m := range macs {
@@ -97,7 +98,9 @@ func (inv *Inventory) mergeRouted() {
 // judgeForwarder decides whether MAC m forwards traffic for others: it
 // sends from more than MaxHostIPs addresses, or from an address another MAC
 // claims in ARP or sends from as its only address, or it claims addresses
-// in ARP and also sends from addresses it never claimed.
+// in ARP and also sends from addresses it never claimed. An address m
+// claimed in ARP against its holder (a contest, over or not) counts for
+// neither: m impersonates the owner rather than forwarding for it.
 func (inv *Inventory) judgeForwarder(m uint32) bool {
 	mr := &inv.macs[m-1]
 	if int(mr.nIPs) > inv.opts.MaxHostIPs {
@@ -123,6 +126,9 @@ func (inv *Inventory) judgeForwarder(m uint32) bool {
 			continue
 		}
 		ar := &inv.addrs[a-1]
+		if _, ok := inv.contestIdx[[2]uint32{a, m}]; ok && ar.arp != m {
+			continue
+		}
 		switch {
 		case ar.arp == m:
 			own++
@@ -293,7 +299,15 @@ func (inv *Inventory) dispatch(force bool) {
 			keep = append(keep, p) // its device waits for its router
 			continue
 		}
-		if fresh[id] || inv.devs[id-1].removed {
+		if p.ev.Type == EventIPConflict {
+			if inv.devs[id-1].removed {
+				continue
+			}
+			if !inv.devs[id-1].announced {
+				keep = append(keep, p) // told after the device itself
+				continue
+			}
+		} else if fresh[id] || inv.devs[id-1].removed {
 			continue // part of the device's discovery
 		}
 		p.ev.Device = id

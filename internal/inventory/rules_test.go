@@ -194,8 +194,8 @@ func TestFactsProvenanceAndEvents(t *testing.T) {
 	if want := []string{"enip.list_identity=Rockwell Automation/Allen-Bradley", "dhcp.request=Acme", "oui=Siemens AG"}; !slices.Equal(sources, want) {
 		t.Errorf("vendor facts %v, want every value by rank: %v", sources, want)
 	}
-	if len(d.IPs) != 2 {
-		t.Errorf("PLC IPs %v", d.IPs)
+	if want := []string{"10.0.2.21", "10.0.2.99"}; !slices.Equal(d.IPs, want) {
+		t.Errorf("PLC IPs %v, want %v (its ARP-claimed addresses)", d.IPs, want)
 	}
 	// Silence: nobody sends for two minutes, then the client polls the
 	// PLC again. The tick on the client's first frame finds the PLC and the
@@ -266,8 +266,10 @@ func TestRoutedHosts(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("router ARP %v: devices %v, want %v", routerARP, got, want)
 		}
-		if d := s.Devices[0]; d.MAC == "00:1b:1b:00:00:fe" && !d.Forwards {
-			t.Errorf("router not marked as forwarding")
+		for _, d := range s.Devices {
+			if want := d.MAC == macString(rtr.mac); d.Forwards != want {
+				t.Errorf("router ARP %v: device %s %v forwards %v, want %v (only the router forwards)", routerARP, d.MAC, d.IPs, d.Forwards, want)
+			}
 		}
 	}
 }
