@@ -20,6 +20,11 @@ const (
 	EventIPConflict     EventType = "ip_conflict"     // a device claimed in ARP an IP address another device holds
 )
 
+// EventTypes are the types of the events the inventory reports, in the
+// order of their declaration.
+var EventTypes = []EventType{EventNewDevice, EventNewIP, EventNewName, EventFirmwareChange, EventModelChange,
+	EventNewProtocol, EventNewConnection, EventInactive, EventMerged, EventIPMoved, EventIPConflict}
+
 // Event is one inventory change.
 type Event struct {
 	Type   EventType `json:"type"`

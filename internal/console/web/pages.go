@@ -158,11 +158,15 @@ type eventsData struct {
 	FirstPage string
 }
 
-// eventTypes are the event types the timeline filter offers.
-var eventTypes = []string{"alert", "mode_change", "program_download",
-	string(inventory.EventNewDevice), string(inventory.EventNewIP), string(inventory.EventNewName), string(inventory.EventFirmwareChange),
-	string(inventory.EventModelChange), string(inventory.EventNewProtocol), string(inventory.EventNewConnection),
-	string(inventory.EventInactive), string(inventory.EventMerged), string(inventory.EventIPMoved)}
+// eventTypes are the event types the timeline filter offers: the
+// sensor's own and every inventory event type.
+var eventTypes = func() []string {
+	types := []string{"alert", "mode_change", "program_download"}
+	for _, t := range inventory.EventTypes {
+		types = append(types, string(t))
+	}
+	return types
+}()
 
 func (s *server) eventsPage(w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	ctx := r.Context()
