@@ -500,7 +500,8 @@ func (d *Detector) Flush() {
 }
 
 // releasePolicy raises the pending policy findings whose delay is over
-// (all of them when final).
+// (all of them when final); each counts the repeats it had while it
+// waited.
 func (d *Detector) releasePolicy(final bool) {
 	keep := d.pendingPolicy[:0]
 	var due []Finding
@@ -583,6 +584,20 @@ type Finding struct {
 	Learn *baseline.Entry
 	// Flows are flows whose packets are evidence, beside Op's.
 	Flows []uint64
+
+	// repeats counts the findings of the same type, parties and key merged
+	// into this one while it waited (a policy finding waits PolicyDelay);
+	// last is the time of the latest of them.
+	repeats uint64
+	last    time.Time
+}
+
+// latest returns the time of the finding's latest occurrence.
+func (f *Finding) latest() time.Time {
+	if f.last.After(f.Time) {
+		return f.last
+	}
+	return f.Time
 }
 
 // Raise reports a finding. It returns the alert it opened or updated, or
@@ -630,9 +645,15 @@ func (d *Detector) raise(f Finding) *alert.Alert {
 		}
 		delete(d.absorbed, mergeKeyOf(&f))
 	}
-	for _, p := range d.pendingPolicy {
+	for i := range d.pendingPolicy {
+		p := &d.pendingPolicy[i]
 		if p.Type == f.Type && p.Source == f.Source && p.Destination == f.Destination && p.Key == f.Key {
-			return nil // already waiting
+			d.stats.Merged++ // counted into the waiting finding
+			p.repeats++
+			if f.Time.After(p.last) {
+				p.last = f.Time
+			}
+			return nil
 		}
 	}
 	d.pendingPolicy = append(d.pendingPolicy, f)
@@ -658,9 +679,9 @@ func (d *Detector) merge(f Finding) *alert.Alert {
 		return nil
 	}
 	d.stats.Merged++
-	o.a.Count++
-	if f.Time.After(o.a.LastDetection) {
-		o.a.LastDetection = f.Time
+	o.a.Count += 1 + f.repeats
+	if last := f.latest(); last.After(o.a.LastDetection) {
+		o.a.LastDetection = last
 	}
 	o.dirty = true
 	return o.a
@@ -705,8 +726,8 @@ func (d *Detector) open1(f Finding) *alert.Alert {
 		Zone:           d.zoneName(f.Destination.IP, f.Source.IP),
 		Key:            f.Key,
 		FirstDetection: f.Time,
-		LastDetection:  f.Time,
-		Count:          1,
+		LastDetection:  f.latest(),
+		Count:          1 + f.repeats,
 		Tactics:        attack.TacticsOf(t.Techniques...),
 		Techniques:     slices.Clone(t.Techniques),
 		Remediation:    expandAll(t.Remediation, f.Source, f.Destination, proto, f.Detail),

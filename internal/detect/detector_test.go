@@ -319,6 +319,32 @@ func TestPolicyDelay(t *testing.T) {
 	}
 }
 
+// TestPolicyRepeatsWhileWaiting checks that the repeats of a policy
+// violation while it waits count in its alert: three findings at 0s, 3s
+// and 7s open at 10s one alert of count 3, first detected at 0s and last
+// at 7s; the sink hears of it once, created, with that count.
+func TestPolicyRepeatsWhileWaiting(t *testing.T) {
+	var calls []sinkRecord
+	d := newDetector(t, Config{Operational: true, Keep: true, Sink: recorder(&calls)})
+	d.Packet(tick(at(0)), nil)
+	for _, off := range []time.Duration{0, 3 * time.Second, 7 * time.Second} {
+		d.Packet(tick(at(off)), nil)
+		if a := d.Raise(finding(typPolicy, at(off), hmi, plc, "")); a != nil {
+			t.Fatalf("Raise(policy) at %v = %v, want nil while it waits", off, a)
+		}
+	}
+	d.Packet(tick(at(PolicyDelay)), nil)
+	checkAlerts(t, d.Alerts(), []wantAlert{{"test.policy", "", 3, 0, 7 * time.Second}})
+	d.Flush()
+	if len(calls) != 1 || !calls[0].created || calls[0].count != 3 {
+		t.Errorf("sink calls %+v, want one, created, count 3", calls)
+	}
+	// A repeat once it is open merges as any other.
+	if a := d.Raise(finding(typPolicy, at(PolicyDelay+time.Second), hmi, plc, "")); a == nil || a.Count != 4 {
+		t.Errorf("repeat of the open alert = %v, want it merged (count 4)", a)
+	}
+}
+
 // TestPolicyFlush checks that Flush raises the policy findings still
 // waiting.
 func TestPolicyFlush(t *testing.T) {
