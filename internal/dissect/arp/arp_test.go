@@ -78,7 +78,7 @@ func TestDissect(t *testing.T) {
 // arpFrames returns the ARP packets (from the ARP header on) of the
 // corpus's captures, for fuzz seeds.
 func arpFrames(t testing.TB, max int) [][]byte {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(), "*", "*", "capture.pcap*"))
+	files, _ := filepath.Glob(filepath.Join(dissecttest.CorpusDir(), "*", "*", "capture.pcap*"))
 	dec := decode.NewDecoder(decode.DefaultOptions)
 	var out [][]byte
 	var p decode.Packet

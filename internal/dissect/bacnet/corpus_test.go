@@ -16,14 +16,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// oracle is the part of a corpus case's oracle.json this test reads.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
 // comparedFields are the oracle fields compared exactly.
 var comparedFields = []string{
 	"bvlc.function", "bacapp.type", "bacapp.confirmed_service", "bacapp.unconfirmed_service",
@@ -136,7 +128,7 @@ func TestCorpus(t *testing.T) {
 		name := cc.Name
 		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
-			var o oracle
+			var o dissecttest.Oracle
 			cc.ReadOracle(t, &o)
 			ops := dissecttest.Operations(t, cc.Capture, "bacnet").Ops
 			got := tsharkCounts(ops)

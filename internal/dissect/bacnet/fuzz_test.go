@@ -1,26 +1,18 @@
 package bacnet
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // FuzzSession feeds any bytes to a session: as a stream framed by the BVLC
 // length, whole and split at any point (the same operations either way),
 // and as UDP datagrams. No input may panic.
 func FuzzSession(f *testing.F) {
-	if dir := os.Getenv("OTWATCH_CORPUS"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(testenv.ModuleRoot(), dir)
-		}
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "bacnet", "*", "capture.pcap*"), 60)
-	}
-	for _, s := range []string{
+	dissecttest.SeedFromCorpus(f, "bacnet", 60)
+	dissecttest.SeedHex(f,
 		"810a0011 0104 0005010c 0c00000005 1955",
 		"810a0017 0100 30010c 0c00000005 1955 3e 444290999a 3f",
 		"810b0018 0120ffff00ff 1000 c402000003 2201e0 9101 2163",
@@ -32,22 +24,20 @@ func FuzzSession(f *testing.F) {
 		"810a001d 0108 0003010a 30070c 0c0200000a 194d 3e 7505 00504c4331 3f",
 		"810a0014 0104 0205010e 0c02000001 1e094c1f 810a000d 0100 3c0100040e 0c",
 		"810b0007 018000",
-		"810b0013 " + iAmFrame, // the NPDU alone is a BACnet/Ethernet frame's payload
+		"810b0013 "+iAmFrame, // the NPDU alone is a BACnet/Ethernet frame's payload
 		"810b0008 0100 1008",
-	} {
-		f.Add(dissecttest.Hex(f, s))
-	}
+	)
 	f.Fuzz(fuzzBody)
 }
 
 func fuzzBody(t *testing.T, data []byte) {
+	dissecttest.FeedBothWays(t, Dissector{}, data)
+	// The datagram path: the input cut into datagrams of 1 + data[0] bytes.
 	{
 		cut := 0
 		if len(data) > 0 {
 			cut = int(data[0])
 		}
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToServer, data, cut)
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToClient, data, cut*7)
 		flow := dissecttest.Flow(dissect.TransportUDP, Port)
 		ctx := dissecttest.Context(flow, dissecttest.Discard)
 		s := Dissector{}.NewSession(flow)

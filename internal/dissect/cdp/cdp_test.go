@@ -1,17 +1,13 @@
 package cdp
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
@@ -152,41 +148,9 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// cdpFrames returns up to max CDP PDUs of the corpus captures.
-func cdpFrames(t testing.TB, max int) [][]byte {
-	dir := os.Getenv("OTWATCH_CORPUS")
-	if dir != "" && !filepath.IsAbs(dir) {
-		dir = filepath.Join(testenv.ModuleRoot(), dir)
-	}
-	if dir == "" {
-		return nil
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "capture.pcap*"))
-	dec := decode.NewDecoder(decode.DefaultOptions)
-	var p decode.Packet
-	var out [][]byte
-	for _, f := range files {
-		src, err := capture.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for len(out) < max {
-			pkt, err := src.ReadPacket()
-			if errors.Is(err, io.EOF) || err != nil {
-				break
-			}
-			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) == nil && p.LLC && p.OUI == OUI && p.PID == PID {
-				out = append(out, bytes.Clone(p.Payload))
-			}
-		}
-		src.Close()
-	}
-	return out
-}
-
 func FuzzDissect(f *testing.F) {
 	f.Add(dissecttest.Hex(f, advert))
-	for _, b := range cdpFrames(f, 10) {
+	for _, b := range dissecttest.CorpusPayloads(f, 10, func(p *decode.Packet) bool { return p.LLC && p.OUI == OUI && p.PID == PID }) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -15,7 +15,7 @@ func FuzzSession(f *testing.F) {
 	m := discoverMessage(f)
 	f.Add(m, 100)
 	f.Add(binary.BigEndian.AppendUint16(nil, uint16(len(m))), 1)
-	for _, p := range udpPayloads(f, filepath.Join(corpusDir(), "*", "*", "capture.pcap*"), 40, ServerPort, ClientPort) {
+	for _, p := range dissecttest.UDPPayloads(f, filepath.Join(dissecttest.CorpusDir(), "*", "*", "capture.pcap*"), 40, ServerPort, ClientPort) {
 		f.Add(p, len(p)/2)
 		f.Add(append(binary.BigEndian.AppendUint16(nil, uint16(len(p))), p...), 7)
 	}

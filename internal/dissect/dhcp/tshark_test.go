@@ -42,7 +42,7 @@ func fromOp(op *dissect.Operation) []string {
 
 func compareWithTshark(t *testing.T, path string) int {
 	t.Helper()
-	want := tsharkFields(t, path, "dhcp", tsharkDHCP...)
+	want := dissecttest.TsharkFrames(t, path, "dhcp", tsharkDHCP...)
 	ops := dissecttest.Operations(t, path, "dhcp").Ops
 	for _, op := range ops {
 		frame := op.Packets[0].Frame
@@ -88,25 +88,25 @@ func TestTshark(t *testing.T) {
 	srv67 := netip.MustParseAddrPort("10.10.1.1:67")
 	bc68 := netip.MustParseAddrPort("255.255.255.255:68")
 	params := opt(layers.DHCPOptParamsRequest, []byte{1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252})
-	path := writeUDP(t,
-		datagram{any68, bc67, client, bcast, msg(layers.DHCPOpRequest, layers.DHCPMsgTypeDiscover, nil,
+	path := dissecttest.WriteUDP(t,
+		dissecttest.Datagram{Src: any68, Dst: bc67, SrcMAC: client, DstMAC: bcast, Payload: msg(layers.DHCPOpRequest, layers.DHCPMsgTypeDiscover, nil,
 			opt(layers.DHCPOptHostname, []byte("PLC-01")), opt(layers.DHCPOptClassID, []byte("MSFT 5.0")),
 			opt(layers.DHCPOptClientID, append([]byte{1}, client...)), params)},
-		datagram{srv67, bc68, srvMAC, bcast, msg(layers.DHCPOpReply, layers.DHCPMsgTypeOffer, offered,
+		dissecttest.Datagram{Src: srv67, Dst: bc68, SrcMAC: srvMAC, DstMAC: bcast, Payload: msg(layers.DHCPOpReply, layers.DHCPMsgTypeOffer, offered,
 			opt(layers.DHCPOptServerID, server))},
-		datagram{any68, bc67, client, bcast, msg(layers.DHCPOpRequest, layers.DHCPMsgTypeRequest, nil,
+		dissecttest.Datagram{Src: any68, Dst: bc67, SrcMAC: client, DstMAC: bcast, Payload: msg(layers.DHCPOpRequest, layers.DHCPMsgTypeRequest, nil,
 			opt(layers.DHCPOptRequestIP, offered), opt(layers.DHCPOptServerID, server),
 			opt(layers.DHCPOptHostname, []byte("PLC-01")), params)},
-		datagram{srv67, bc68, srvMAC, bcast, msg(layers.DHCPOpReply, layers.DHCPMsgTypeAck, offered,
+		dissecttest.Datagram{Src: srv67, Dst: bc68, SrcMAC: srvMAC, DstMAC: bcast, Payload: msg(layers.DHCPOpReply, layers.DHCPMsgTypeAck, offered,
 			opt(layers.DHCPOptServerID, server))},
-		datagram{srv67, bc68, srvMAC, bcast, msg(layers.DHCPOpReply, layers.DHCPMsgTypeNak, nil,
+		dissecttest.Datagram{Src: srv67, Dst: bc68, SrcMAC: srvMAC, DstMAC: bcast, Payload: msg(layers.DHCPOpReply, layers.DHCPMsgTypeNak, nil,
 			opt(layers.DHCPOptServerID, server))},
-		datagram{any68, bc67, client, bcast, msg(layers.DHCPOpRequest, layers.DHCPMsgTypeDecline, nil,
+		dissecttest.Datagram{Src: any68, Dst: bc67, SrcMAC: client, DstMAC: bcast, Payload: msg(layers.DHCPOpRequest, layers.DHCPMsgTypeDecline, nil,
 			opt(layers.DHCPOptRequestIP, offered))},
-		datagram{netip.MustParseAddrPort("10.10.1.50:68"), srv67, client, srvMAC,
-			msg(layers.DHCPOpRequest, layers.DHCPMsgTypeRelease, nil, opt(layers.DHCPOptServerID, server))},
-		datagram{netip.MustParseAddrPort("10.10.1.50:68"), bc67, client, bcast,
-			msg(layers.DHCPOpRequest, layers.DHCPMsgTypeInform, nil, opt(layers.DHCPOptClassID, []byte("udhcp 1.36.1")))},
+		dissecttest.Datagram{Src: netip.MustParseAddrPort("10.10.1.50:68"), Dst: srv67, SrcMAC: client, DstMAC: srvMAC,
+			Payload: msg(layers.DHCPOpRequest, layers.DHCPMsgTypeRelease, nil, opt(layers.DHCPOptServerID, server))},
+		dissecttest.Datagram{Src: netip.MustParseAddrPort("10.10.1.50:68"), Dst: bc67, SrcMAC: client, DstMAC: bcast,
+			Payload: msg(layers.DHCPOpRequest, layers.DHCPMsgTypeInform, nil, opt(layers.DHCPOptClassID, []byte("udhcp 1.36.1")))},
 	)
 	if n := compareWithTshark(t, path); n != 8 {
 		t.Errorf("%d operations, want 8", n)
@@ -128,7 +128,7 @@ func TestTshark(t *testing.T) {
 
 // TestCorpusTshark compares every DHCP message of the corpus with tshark.
 func TestCorpusTshark(t *testing.T) {
-	caps := corpusCaptures(t, ":dhcp")
+	caps := dissecttest.CorpusCaptures(t, ":dhcp")
 	if len(caps) == 0 {
 		t.Skip("no DHCP in the corpus")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/otwatch/otwatch/internal/capture"
+	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
@@ -37,6 +38,30 @@ func C2S(s string) Message { return Message{true, s} }
 
 // S2C is a message from the server.
 func S2C(s string) Message { return Message{false, s} }
+
+// FeedMessages feeds the messages in order to a new session of d on a TCP
+// flow to port, one chunk each (bytes left over are presented again with
+// the next chunk of their direction, as reassembly does), closes the
+// session and returns the operations it emitted. It fails the test when
+// the session returns an error.
+func FeedMessages(t testing.TB, d dissect.Dissector, port uint16, msgs ...Message) []*dissect.Operation {
+	t.Helper()
+	var c Collector
+	flow := Flow(dissect.TransportTCP, port)
+	f := &Feeder{Session: d.NewSession(flow), Ctx: Context(flow, &c)}
+	for _, m := range msgs {
+		dir := dissect.ToClient
+		if m.ToServer {
+			dir = dissect.ToServer
+		}
+		f.Feed(dir, []byte(m.Data))
+	}
+	if f.Err != nil {
+		t.Fatalf("Feed: %v", f.Err)
+	}
+	f.Session.Close(f.Ctx)
+	return c.Ops
+}
 
 // WriteTCP writes the conversations, one after the other, into a pcap
 // file in a temporary directory and returns its path.

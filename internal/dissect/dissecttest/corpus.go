@@ -2,6 +2,7 @@ package dissecttest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,4 +47,37 @@ func (c ProtocolCase) ReadOracle(t testing.TB, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", c.OraclePath, err)
 	}
+}
+
+// Oracle is what the dissectors' corpus tests read of a case's
+// oracle.json: tshark's packet count, the arguments tshark needed, and per
+// protocol the counts of each field's values and the identity records.
+type Oracle struct {
+	Packets    int                       `json:"packets"`
+	TsharkArgs []string                  `json:"tshark_args"`
+	Protocols  map[string]OracleProtocol `json:"protocols"`
+}
+
+// OracleProtocol is what tshark printed of one protocol in a capture.
+type OracleProtocol struct {
+	// Fields counts, per field, the occurrences of each value.
+	Fields map[string]map[string]int `json:"fields"`
+	// Identities are the protocol's identity records, field by field.
+	Identities []map[string]any `json:"identities"`
+}
+
+// OracleList returns an oracle value that is a string or a list of values
+// as a list of strings.
+func OracleList(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,27 @@ func CorpusDir() string {
 // UDPPayloads returns up to max UDP payloads to or from one of ports in
 // the captures matching glob.
 func UDPPayloads(t testing.TB, glob string, max int, ports ...uint16) [][]byte {
+	return MatchingPayloads(t, glob, max, func(p *decode.Packet) bool {
+		return p.Transport == decode.ProtoUDP && (slices.Contains(ports, p.SrcPort) || slices.Contains(ports, p.DstPort))
+	})
+}
+
+// CorpusPayloads returns up to max payloads of the packets keep accepts in
+// every capture of the shared corpus ($OTWATCH_CORPUS/*/*/capture.pcap*),
+// or none without the corpus: fuzz seeding must not fail where it is
+// missing.
+func CorpusPayloads(t testing.TB, max int, keep func(*decode.Packet) bool) [][]byte {
+	dir := CorpusDir()
+	if dir == "" {
+		return nil
+	}
+	return MatchingPayloads(t, filepath.Join(dir, "*", "*", "capture.pcap*"), max, keep)
+}
+
+// MatchingPayloads returns up to max payloads (the transport payload, or
+// for a layer-2 protocol the bytes after the EtherType or LLC header) of
+// the packets keep accepts in the captures matching glob, file by file.
+func MatchingPayloads(t testing.TB, glob string, max int, keep func(*decode.Packet) bool) [][]byte {
 	files, _ := filepath.Glob(glob)
 	dec := decode.NewDecoder(decode.DefaultOptions)
 	var p decode.Packet
@@ -48,14 +70,8 @@ func UDPPayloads(t testing.TB, glob string, max int, ports ...uint16) [][]byte {
 			if err != nil {
 				break
 			}
-			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) != nil || p.Transport != decode.ProtoUDP {
-				continue
-			}
-			for _, port := range ports {
-				if p.SrcPort == port || p.DstPort == port {
-					out = append(out, bytes.Clone(p.Payload))
-					break
-				}
+			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) == nil && keep(&p) {
+				out = append(out, bytes.Clone(p.Payload))
 			}
 		}
 		src.Close()

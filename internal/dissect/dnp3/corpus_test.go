@@ -1,7 +1,6 @@
 package dnp3
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,28 +12,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 	"github.com/otwatch/otwatch/internal/testenv"
 )
-
-// oracle is the part of a corpus case's oracle.json the tests read.
-type oracle struct {
-	TsharkArgs []string `json:"tshark_args"`
-	Protocols  map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
-func readOracle(t *testing.T, dir string) oracle {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "oracle.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o oracle
-	if err := json.Unmarshal(b, &o); err != nil {
-		t.Fatalf("%s: %v", dir, err)
-	}
-	return o
-}
 
 func captureOf(t *testing.T, dir string) string {
 	t.Helper()
@@ -116,16 +93,12 @@ var differences = map[string]difference{
 }
 
 func TestCorpus(t *testing.T) {
-	corpus := testenv.Corpus(t)
-	dirs, _ := filepath.Glob(filepath.Join(corpus, "dnp3", "*"))
-	if len(dirs) == 0 {
-		testenv.Missing(t, "no dnp3 cases in "+corpus)
-	}
-	for _, dir := range dirs {
-		name := filepath.Base(dir)
+	for _, cc := range dissecttest.ProtocolCases(t, "dnp3") {
+		name := cc.Name
 		t.Run(name, func(t *testing.T) {
-			o := readOracle(t, dir)
-			c := dissecttest.Operations(t, captureOf(t, dir), "dnp3")
+			var o dissecttest.Oracle
+			cc.ReadOracle(t, &o)
+			c := dissecttest.Operations(t, cc.Capture, "dnp3")
 			fields := o.Protocols["dnp3"].Fields
 			funcs, objs := appCounts(c.Ops)
 			wantF, wantO := adjust(fields["dnp3.al.func"], nil), adjust(fields["dnp3.al.obj"], nil)

@@ -1,29 +1,14 @@
 package dnp3
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// corpusDir returns $OTWATCH_CORPUS resolved as testenv.Corpus does, or ""
-// (fuzz seeding must not fail without the corpus).
-func corpusDir() string {
-	dir := os.Getenv("OTWATCH_CORPUS")
-	if dir != "" && !filepath.IsAbs(dir) {
-		dir = filepath.Join(testenv.ModuleRoot(), dir)
-	}
-	return dir
-}
-
 func FuzzSession(f *testing.F) {
-	if dir := corpusDir(); dir != "" {
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "dnp3", "*", "capture.pcap*"), 40)
-	}
+	dissecttest.SeedFromCorpus(f, "dnp3", 40)
 	crob := "0c01 28 0100 0300 03 01 64000000 64000000 00"
 	f.Add(append(req(f, 0, "c0 01 3c02 06 3c03 06 3c04 06 3c01 06"), rsp(f, 0, "c0 81 0000 1e01 00 00 01 01 0a000000 01 0b000000")...))
 	f.Add(append(req(f, 1, "c1 03 "+crob), req(f, 2, "c2 04 "+crob)...))

@@ -17,7 +17,7 @@ func FuzzSession(f *testing.F) {
 		f.Add(b, 5)
 		f.Add(append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...), 9)
 	}
-	for _, p := range udpPayloads(f, filepath.Join(corpusDir(), "*", "*", "capture.pcap*"), 40, 53, 5353, 5355) {
+	for _, p := range dissecttest.UDPPayloads(f, filepath.Join(dissecttest.CorpusDir(), "*", "*", "capture.pcap*"), 40, 53, 5353, 5355) {
 		f.Add(p, len(p)/2)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut int) {

@@ -33,7 +33,7 @@ func split(s string) []string {
 // against the operation that carries it, and returns the operations.
 func compareWithTshark(t *testing.T, path string) []*dissect.Operation {
 	t.Helper()
-	want := tsharkFields(t, path, dnsFilter, tsharkDNS...)
+	want := dissecttest.TsharkFrames(t, path, dnsFilter, tsharkDNS...)
 	ops := dissecttest.Operations(t, path, "dns", "mdns", "llmnr").Ops
 	seen := map[uint64]bool{}
 	for _, op := range ops {
@@ -145,20 +145,20 @@ func TestTshark(t *testing.T) {
 	qp := []layers.DNSQuestion{q(2, "50.1.10.10.in-addr.arpa", layers.DNSTypePTR)}
 	qc := []layers.DNSQuestion{q(3, "www.example.com", layers.DNSTypeAAAA)}
 	qn := []layers.DNSQuestion{q(4, "nosuch.plant.local", layers.DNSTypeA)}
-	path := writeUDP(t,
-		datagram{cl, ns, cmac, smac, query(1, qa...)},
-		datagram{ns, cl, smac, cmac, reply(1, 0, qa, a, a2)},
-		datagram{cl, ns, cmac, smac, query(2, qp...)},
-		datagram{ns, cl, smac, cmac, reply(2, 0, qp, ptr)},
-		datagram{cl, ns, cmac, smac, query(3, qc...)},
-		datagram{ns, cl, smac, cmac, reply(3, 0, qc, cname, aaaa)},
-		datagram{cl, ns, cmac, smac, query(4, qn...)},
-		datagram{ns, cl, smac, cmac, reply(4, layers.DNSResponseCodeNXDomain, qn)},
-		datagram{cl, ns, cmac, smac, query(5, q(5, "historian.plant.local", layers.DNSTypeA))},
-		datagram{netip.MustParseAddrPort("10.10.1.60:5353"), netip.MustParseAddrPort("224.0.0.251:5353"), smac, mmac,
-			&layers.DNS{QR: true, AA: true, Answers: []layers.DNSResourceRecord{mdnsA}}},
-		datagram{netip.MustParseAddrPort("10.10.1.20:50001"), netip.MustParseAddrPort("224.0.0.252:5355"), cmac, mmac,
-			query(9, q(9, "plc02", layers.DNSTypeA))},
+	path := dissecttest.WriteUDP(t,
+		dissecttest.Datagram{Src: cl, Dst: ns, SrcMAC: cmac, DstMAC: smac, Payload: query(1, qa...)},
+		dissecttest.Datagram{Src: ns, Dst: cl, SrcMAC: smac, DstMAC: cmac, Payload: reply(1, 0, qa, a, a2)},
+		dissecttest.Datagram{Src: cl, Dst: ns, SrcMAC: cmac, DstMAC: smac, Payload: query(2, qp...)},
+		dissecttest.Datagram{Src: ns, Dst: cl, SrcMAC: smac, DstMAC: cmac, Payload: reply(2, 0, qp, ptr)},
+		dissecttest.Datagram{Src: cl, Dst: ns, SrcMAC: cmac, DstMAC: smac, Payload: query(3, qc...)},
+		dissecttest.Datagram{Src: ns, Dst: cl, SrcMAC: smac, DstMAC: cmac, Payload: reply(3, 0, qc, cname, aaaa)},
+		dissecttest.Datagram{Src: cl, Dst: ns, SrcMAC: cmac, DstMAC: smac, Payload: query(4, qn...)},
+		dissecttest.Datagram{Src: ns, Dst: cl, SrcMAC: smac, DstMAC: cmac, Payload: reply(4, layers.DNSResponseCodeNXDomain, qn)},
+		dissecttest.Datagram{Src: cl, Dst: ns, SrcMAC: cmac, DstMAC: smac, Payload: query(5, q(5, "historian.plant.local", layers.DNSTypeA))},
+		dissecttest.Datagram{Src: netip.MustParseAddrPort("10.10.1.60:5353"), Dst: netip.MustParseAddrPort("224.0.0.251:5353"), SrcMAC: smac, DstMAC: mmac,
+			Payload: &layers.DNS{QR: true, AA: true, Answers: []layers.DNSResourceRecord{mdnsA}}},
+		dissecttest.Datagram{Src: netip.MustParseAddrPort("10.10.1.20:50001"), Dst: netip.MustParseAddrPort("224.0.0.252:5355"), SrcMAC: cmac, DstMAC: mmac,
+			Payload: query(9, q(9, "plc02", layers.DNSTypeA))},
 	)
 	ops := compareWithTshark(t, path)
 	var got []string
@@ -181,7 +181,7 @@ func TestTshark(t *testing.T) {
 
 // TestCorpusTshark compares the DNS-family frames of the corpus with tshark.
 func TestCorpusTshark(t *testing.T) {
-	caps := append(corpusCaptures(t, ":dns"), corpusCaptures(t, ":llmnr")...)
+	caps := append(dissecttest.CorpusCaptures(t, ":dns"), dissecttest.CorpusCaptures(t, ":llmnr")...)
 	if len(caps) == 0 {
 		t.Skip("no DNS in the corpus")
 	}

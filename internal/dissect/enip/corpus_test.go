@@ -1,7 +1,6 @@
 package enip
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,28 +14,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 	"github.com/otwatch/otwatch/internal/testenv"
 )
-
-// oracle is the part of a corpus oracle.json the tests read.
-type oracle struct {
-	TsharkArgs []string `json:"tshark_args"`
-	Protocols  map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
-func readOracle(t *testing.T, dir string) oracle {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "oracle.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var o oracle
-	if err := json.Unmarshal(b, &o); err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
 
 var commandCodes = map[string]int{"send_rr_data": CmdSendRRData, "send_unit_data": CmdSendUnitData}
 
@@ -132,20 +109,12 @@ func tolerance(reason string) (float64, bool) {
 // encapsulation commands, CIP services, classes and general status, and
 // the identity records, with what tshark printed (oracle.json).
 func TestCorpus(t *testing.T) {
-	corpus := testenv.Corpus(t)
-	dirs, _ := filepath.Glob(filepath.Join(corpus, "enip", "*"))
-	if len(dirs) == 0 {
-		testenv.Missing(t, "no enip cases in the corpus")
-	}
-	for _, dir := range dirs {
-		name := filepath.Base(dir)
+	for _, cc := range dissecttest.ProtocolCases(t, "enip") {
+		name := cc.Name
 		t.Run(name, func(t *testing.T) {
-			o := readOracle(t, dir)
-			caps, _ := filepath.Glob(filepath.Join(dir, "capture.pcap*"))
-			if len(caps) != 1 {
-				t.Fatalf("captures %v", caps)
-			}
-			c := dissecttest.Operations(t, caps[0], "enip")
+			var o dissecttest.Oracle
+			cc.ReadOracle(t, &o)
+			c := dissecttest.Operations(t, cc.Capture, "enip")
 			for _, op := range c.Ops {
 				if op.Result.Status == dissect.StatusMalformed {
 					t.Errorf("malformed operation (tshark saw no malformed frame): %+v", *op)

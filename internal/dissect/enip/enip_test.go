@@ -2,7 +2,6 @@ package enip
 
 import (
 	"encoding/binary"
-	"path/filepath"
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/dissect"
@@ -382,9 +381,7 @@ func FuzzSession(f *testing.F) {
 	f.Add(append(append([]byte(nil), req...), rep...))
 	f.Add(encap(CmdSendRRData, 1, 0, 5, rrData(dissecttest.Hex(f, "52 02 20 06 24 01  07 f9 0600  01 02 20 01 24 01  01 00 01 00"))))
 	f.Add(encap(CmdSendUnitData, 1, 0, 0, unitData(1, 9, dissecttest.Hex(f, "0a 02 20 02 24 01  02 00 06 00 0e 00  0e 03 20 01 24 01 30 07  0e 03 20 f5 24 01 30 05"))))
-	if dir := corpusDir(); dir != "" {
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "enip", "*", "capture.pcap*"), 40)
-	}
+	dissecttest.SeedFromCorpus(f, "enip", 40)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for cut := range []int{0, 1} {
 			dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.Direction(cut), data, len(data)/2+cut)

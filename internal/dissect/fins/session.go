@@ -7,15 +7,13 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
 )
 
 const proto = "fins"
 
 // Pairing limits.
 const (
-	// maxPending bounds the commands awaiting a response per flow; the
-	// oldest is emitted unanswered when a new one needs its slot.
-	maxPending = 16
 	// pairWindow is how long a command waits for its response (the
 	// Ethernet units retry after 2 s by default).
 	pairWindow = 30 * time.Second
@@ -49,16 +47,14 @@ const (
 	attrTime      = "time"
 )
 
-// pending is a command awaiting its response.
-type pending struct {
-	used  bool
-	dir   dissect.Direction
+// cmdKey is what pairs a response with its command.
+type cmdKey struct {
 	exact uint64 // service ID, command code and source address
 	loose uint32 // service ID and command code
-	order uint64
-	time  time.Time
-	op    dissect.Operation
 }
+
+// pending is a command awaiting its response.
+type pending = pairing.Entry[cmdKey]
 
 // nodeRequest is a FINS/TCP client node address request awaiting the
 // server's answer.
@@ -74,9 +70,7 @@ type nodeRequest struct {
 type Session struct {
 	udp   bool
 	quiet [2]bool
-	cmds  [maxPending]pending
-	npend int
-	order uint64
+	cmds  pairing.Table[cmdKey]
 	node  nodeRequest
 }
 
@@ -139,9 +133,7 @@ func (s *Session) Gap(dissect.Direction, int, *dissect.Context) {}
 
 // Close emits the commands still waiting for a response.
 func (s *Session) Close(ctx *dissect.Context) {
-	for s.npend > 0 {
-		s.flush(s.oldest(), ctx)
-	}
+	s.cmds.Close(ctx)
 	if s.node.used {
 		s.nodeUnanswered(ctx)
 	}
@@ -284,7 +276,7 @@ func (s *Session) frame(dir dissect.Direction, f []byte, ctx *dissect.Context, t
 		s.violation(dir, ctx, "fins", errRSV)
 		return
 	}
-	s.expire(ctx)
+	s.cmds.Expire(pairWindow, ctx)
 	if f[0]&icfResponse == 0 {
 		s.command(dir, f, ctx, tcp)
 		return
@@ -313,19 +305,11 @@ func (s *Session) command(dir dissect.Direction, f []byte, ctx *dissect.Context,
 	code := binary.BigEndian.Uint16(f[10:])
 	noResponse := f[0]&icfNoResponse != 0
 	var op *dissect.Operation
-	var p *pending
 	if noResponse {
 		op = ctx.Op(proto)
 	} else {
-		p = s.slot(ctx)
-		op = &p.op
-		op.Reset()
-		op.Time, op.Protocol = ctx.Time, proto
-		if ctx.Flow != nil {
-			op.Transport = ctx.Flow.Transport.String()
-			op.Client, op.Server = ctx.Flow.Client, ctx.Flow.Server
-		}
-		op.Packets = append(op.Packets, ctx.Packet)
+		exact, loose := keys(f, false)
+		op = &s.cmds.Start(dir, cmdKey{exact, loose}, proto, ctx).Op
 	}
 	c := lookup(code)
 	op.FunctionCode, op.FunctionName, op.Class = int(code), c.name, c.class
@@ -340,12 +324,7 @@ func (s *Session) command(dir dissect.Direction, f []byte, ctx *dissect.Context,
 	if noResponse {
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: attrResponse, Value: "not_required"})
 		ctx.Emit(op)
-		return
 	}
-	p.exact, p.loose = keys(f, false)
-	p.used, p.dir, p.order, p.time = true, dir, s.order, ctx.Time
-	s.order++
-	s.npend++
 }
 
 func (s *Session) response(dir dissect.Direction, f []byte, ctx *dissect.Context, tcp bool) {
@@ -354,10 +333,8 @@ func (s *Session) response(dir dissect.Direction, f []byte, ctx *dissect.Context
 	p := s.find(dir, exact, loose)
 	var op *dissect.Operation
 	if p != nil {
-		op = &p.op
-		if n := len(op.Packets); n == 0 || op.Packets[n-1] != ctx.Packet {
-			op.Packets = append(op.Packets, ctx.Packet)
-		}
+		p.AddPacket(ctx.Packet)
+		op = &p.Op
 	} else {
 		op = ctx.Op(proto)
 		c := lookup(code)
@@ -386,7 +363,7 @@ func (s *Session) response(dir dissect.Direction, f []byte, ctx *dissect.Context
 		responseData(op, code, f[responseLen:], dir == dissect.ToClient)
 	}
 	if p != nil {
-		s.flush(p, ctx)
+		s.cmds.Emit(p, ctx)
 		return
 	}
 	ctx.Emit(op)
@@ -397,15 +374,15 @@ func (s *Session) response(dir dissect.Direction, f []byte, ctx *dissect.Context
 // one with the same service ID and command code.
 func (s *Session) find(dir dissect.Direction, exact uint64, loose uint32) *pending {
 	var best, fallback *pending
-	for i := range s.cmds {
-		p := &s.cmds[i]
-		if !p.used || p.dir == dir || p.loose != loose {
+	for i := range s.cmds.Entries {
+		p := &s.cmds.Entries[i]
+		if !p.Used || p.Dir == dir || p.Key.loose != loose {
 			continue
 		}
-		if p.exact == exact && (best == nil || p.order < best.order) {
+		if p.Key.exact == exact && (best == nil || p.Order < best.Order) {
 			best = p
 		}
-		if fallback == nil || p.order < fallback.order {
+		if fallback == nil || p.Order < fallback.Order {
 			fallback = p
 		}
 	}
@@ -413,49 +390,6 @@ func (s *Session) find(dir dissect.Direction, exact uint64, loose uint32) *pendi
 		return best
 	}
 	return fallback
-}
-
-func (s *Session) oldest() *pending {
-	var o *pending
-	for i := range s.cmds {
-		if p := &s.cmds[i]; p.used && (o == nil || p.order < o.order) {
-			o = p
-		}
-	}
-	return o
-}
-
-func (s *Session) flush(p *pending, ctx *dissect.Context) {
-	p.used = false
-	s.npend--
-	ctx.Emit(&p.op)
-}
-
-// expire emits the commands older than the pairing window.
-func (s *Session) expire(ctx *dissect.Context) {
-	if s.npend == 0 {
-		return
-	}
-	for {
-		p := s.oldest()
-		if p == nil || ctx.Time.Sub(p.time) <= pairWindow {
-			return
-		}
-		s.flush(p, ctx)
-	}
-}
-
-// slot returns a free pending slot, emitting the oldest command when none
-// is free.
-func (s *Session) slot(ctx *dissect.Context) *pending {
-	for i := range s.cmds {
-		if !s.cmds[i].used {
-			return &s.cmds[i]
-		}
-	}
-	p := s.oldest()
-	s.flush(p, ctx)
-	return p
 }
 
 // target adds an area target for the area code, word address and bit.

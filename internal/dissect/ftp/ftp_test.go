@@ -12,25 +12,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 21)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s %d", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code)
 	for _, tg := range op.Targets {
@@ -48,17 +29,17 @@ func summary(op *dissect.Operation) string {
 // session is a control connection as RFC 959 describes it (section 5.3
 // commands, section 4.2 replies, a multi-line reply, passive mode by 227
 // and RFC 2428's 229, active mode by PORT).
-var session = []message{
-	s2c("220-ProFTPD 1.3.5 Server (PLC file service)\r\n220 ready\r\n"),
-	c2s("USER engineer\r\n"), s2c("331 Password required for engineer\r\n"),
-	c2s("PASS s3cret!\r\n"), s2c("230 User engineer logged in\r\n"),
-	c2s("TYPE I\r\n"), s2c("200 Type set to I\r\n"),
-	c2s("PASV\r\n"), s2c("227 Entering Passive Mode (10,10,2,10,195,80).\r\n"),
-	c2s("RETR /config/plc.cfg\r\n"), s2c("150 Opening BINARY mode data connection\r\n226 Transfer complete\r\n"),
-	c2s("EPSV\r\n"), s2c("229 Entering Extended Passive Mode (|||50001|)\r\n"),
-	c2s("PORT 10,10,1,20,195,81\r\n"), s2c("200 PORT command successful\r\n"),
-	c2s("STOR firmware.bin\r\n"), s2c("553 Could not create file\r\n"),
-	c2s("QUIT\r\n"),
+var session = []dissecttest.Message{
+	dissecttest.S2C("220-ProFTPD 1.3.5 Server (PLC file service)\r\n220 ready\r\n"),
+	dissecttest.C2S("USER engineer\r\n"), dissecttest.S2C("331 Password required for engineer\r\n"),
+	dissecttest.C2S("PASS s3cret!\r\n"), dissecttest.S2C("230 User engineer logged in\r\n"),
+	dissecttest.C2S("TYPE I\r\n"), dissecttest.S2C("200 Type set to I\r\n"),
+	dissecttest.C2S("PASV\r\n"), dissecttest.S2C("227 Entering Passive Mode (10,10,2,10,195,80).\r\n"),
+	dissecttest.C2S("RETR /config/plc.cfg\r\n"), dissecttest.S2C("150 Opening BINARY mode data connection\r\n226 Transfer complete\r\n"),
+	dissecttest.C2S("EPSV\r\n"), dissecttest.S2C("229 Entering Extended Passive Mode (|||50001|)\r\n"),
+	dissecttest.C2S("PORT 10,10,1,20,195,81\r\n"), dissecttest.S2C("200 PORT command successful\r\n"),
+	dissecttest.C2S("STOR firmware.bin\r\n"), dissecttest.S2C("553 Could not create file\r\n"),
+	dissecttest.C2S("QUIT\r\n"),
 }
 
 func TestSession(t *testing.T) {
@@ -75,7 +56,7 @@ func TestSession(t *testing.T) {
 		"quit other req=true resp=false unknown 0",
 	}
 	var got []string
-	for _, op := range feed(t, session...) {
+	for _, op := range dissecttest.FeedMessages(t, Dissector{}, 21, session...) {
 		got = append(got, summary(op))
 		if strings.Contains(summary(op), "s3cret") {
 			t.Errorf("password leaked: %s", summary(op))
@@ -103,7 +84,7 @@ func TestBannerProduct(t *testing.T) {
 }
 
 func TestMalformedAndAuthTLS(t *testing.T) {
-	ops := feed(t, s2c("220 x\r\n"), c2s("\x16\x03\x01\r\n"), c2s("AUTH TLS\r\n"), s2c("234 AUTH TLS successful\r\n"), c2s("\x16\x03\x01\x02\x00garbage\r\n"))
+	ops := dissecttest.FeedMessages(t, Dissector{}, 21, dissecttest.S2C("220 x\r\n"), dissecttest.C2S("\x16\x03\x01\r\n"), dissecttest.C2S("AUTH TLS\r\n"), dissecttest.S2C("234 AUTH TLS successful\r\n"), dissecttest.C2S("\x16\x03\x01\x02\x00garbage\r\n"))
 	var got []string
 	for _, op := range ops {
 		got = append(got, summary(op))
@@ -123,16 +104,16 @@ func TestMalformedAndAuthTLS(t *testing.T) {
 func TestAgainstTshark(t *testing.T) {
 	// tshark's FTP dissector decodes the first line of each segment and
 	// does not reassemble lines across segments: one line per segment.
-	var msgs []message
+	var msgs []dissecttest.Message
 	for _, m := range session {
-		for _, line := range strings.SplitAfter(m.data, "\r\n") {
+		for _, line := range strings.SplitAfter(m.Data, "\r\n") {
 			if line != "" {
-				msgs = append(msgs, message{m.toServer, line})
+				msgs = append(msgs, dissecttest.Message{ToServer: m.ToServer, Data: line})
 			}
 		}
 	}
-	path := writeCapture(t, conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"),
-		server: netip.MustParseAddrPort("10.10.2.10:21"), msgs: msgs})
+	path := dissecttest.WriteTCP(t, dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"),
+		Server: netip.MustParseAddrPort("10.10.2.10:21"), Msgs: msgs})
 	var cmds, files, codes []string
 	for _, op := range dissecttest.Operations(t, path, "ftp").Ops {
 		if op.Request {
@@ -146,7 +127,7 @@ func TestAgainstTshark(t *testing.T) {
 		}
 	}
 	var wantFiles []string
-	for _, row := range tsharkFields(t, path, nil, "ftp.request.command", "ftp.request.arg") {
+	for _, row := range dissecttest.TsharkFields(t, path, nil, "ftp.request.command", "ftp.request.arg") {
 		if c := row["ftp.request.command"]; len(c) > 0 && (c[0] == "RETR" || c[0] == "STOR") {
 			wantFiles = append(wantFiles, row["ftp.request.arg"]...)
 		}
@@ -154,7 +135,7 @@ func TestAgainstTshark(t *testing.T) {
 	// tshark counts each reply line of a multi-line reply and the
 	// preliminary 150; otwatch pairs a command with its final reply.
 	var wantCodes []string
-	for _, c := range tsharkValues(t, path, nil, "ftp.response.code") {
+	for _, c := range dissecttest.TsharkValues(t, path, nil, "ftp.response.code") {
 		if c != "150" {
 			wantCodes = append(wantCodes, c)
 		}
@@ -164,7 +145,7 @@ func TestAgainstTshark(t *testing.T) {
 		field     string
 		got, want []string
 	}{
-		{"ftp.request.command", cmds, tsharkValues(t, path, nil, "ftp.request.command")},
+		{"ftp.request.command", cmds, dissecttest.TsharkValues(t, path, nil, "ftp.request.command")},
 		{"ftp.request.arg (RETR/STOR)", files, wantFiles},
 		{"ftp.response.code", codes, wantCodes},
 	} {
@@ -179,11 +160,11 @@ func TestAgainstTshark(t *testing.T) {
 func FuzzSession(f *testing.F) {
 	var all [2]string
 	for _, m := range session {
-		f.Add([]byte(m.data))
-		if m.toServer {
-			all[0] += m.data
+		f.Add([]byte(m.Data))
+		if m.ToServer {
+			all[0] += m.Data
 		} else {
-			all[1] += m.data
+			all[1] += m.Data
 		}
 	}
 	f.Add([]byte(all[0]))

@@ -3,46 +3,12 @@ package goose
 import (
 	"bytes"
 	"encoding/binary"
-	"path/filepath"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
-
-// corpusFrames returns up to max GOOSE, GSE management and SV payloads (the
-// bytes after the EtherType) of the corpus captures, for fuzz seeds; none
-// without a corpus.
-func corpusFrames(t testing.TB, max int) [][]byte {
-	dir := dissecttest.CorpusDir()
-	if dir == "" {
-		return nil
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "capture.pcap*"))
-	dec := decode.NewDecoder(decode.DefaultOptions)
-	var p decode.Packet
-	var out [][]byte
-	for _, name := range files {
-		src, err := capture.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for len(out) < max {
-			pkt, err := src.ReadPacket()
-			if err != nil {
-				break
-			}
-			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) == nil && !p.SrcIP.IsValid() &&
-				(p.EtherType == EtherTypeGOOSE || p.EtherType == EtherTypeGSE || p.EtherType == EtherTypeSV) {
-				out = append(out, bytes.Clone(p.Payload))
-			}
-		}
-		src.Close()
-	}
-	return out
-}
 
 // FuzzGoose hands any bytes to the dissectors as a GOOSE, GSE management
 // and SV frame. No input may panic; a GOOSE or GSE frame gives exactly one
@@ -54,7 +20,9 @@ func FuzzGoose(f *testing.F) {
 	for _, w := range testFrames() {
 		f.Add(w.payload)
 	}
-	for _, b := range corpusFrames(f, 50) {
+	for _, b := range dissecttest.CorpusPayloads(f, 50, func(p *decode.Packet) bool {
+		return !p.SrcIP.IsValid() && (p.EtherType == EtherTypeGOOSE || p.EtherType == EtherTypeGSE || p.EtherType == EtherTypeSV)
+	}) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -90,10 +90,10 @@ func TestDecode(t *testing.T) {
 			detail: "stNum 1, 3 entries: true, 0b10, 230.5"},
 		{name: "structures, arrays and every simple type", m: func(m *msg) {
 			m.data = [][]byte{
-				encStruct(encBits(6, 0x40), encBits(3, 0x00, 0x00), ber(0x91, utc(time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC), 0x0a))),
+				encStruct(encBits(6, 0x40), encBits(3, 0x00, 0x00), dissecttest.BER(0x91, utc(time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC), 0x0a))),
 				encArray(encInt(-5), encInt(300), encUint(4294967295)),
 				encVis("open"), encOctets(0xde, 0xad), encFloat(-0.25), encBool(false),
-				ber(0x87, []byte{11, 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18}), // FLOAT64 pi
+				dissecttest.BER(0x87, []byte{11, 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18}), // FLOAT64 pi
 			}
 		},
 			attrs: "gocbRef=IED1LD0/LLN0$GO$gcb01 datSet=IED1LD0/LLN0$DS1 goID=gcb01 appid=0x0001 stNum=1 sqNum=0 ttl=2000 confRev=1 entries=7",
@@ -145,7 +145,7 @@ func TestMalformed(t *testing.T) {
 	// replace returns the good frame with one field's TLV replaced.
 	replace := func(old, new []byte) []byte {
 		s := strings.Replace(string(good[2:]), string(old), string(new), 1)
-		return frame(1, 0, ber(0x61, []byte(s)))
+		return frame(1, 0, dissecttest.BER(0x61, []byte(s)))
 	}
 	tests := []struct {
 		name, violation string
@@ -156,38 +156,38 @@ func TestMalformed(t *testing.T) {
 		{"header only 7 octets", "short_header", []byte{0, 1, 0, 8, 0, 0, 0}, ""},
 		{"length below 8", "bad_length", []byte{0, 1, 0, 4, 0, 0, 0, 0}, "appid=0x0001"},
 		{"length past the frame", "bad_length", frame(1, 0, good)[:40], "appid=0x0001"},
-		{"not a goosePdu", "unknown_apdu", frame(1, 0, ber(0x62, good[2:])), "appid=0x0001"},
+		{"not a goosePdu", "unknown_apdu", frame(1, 0, dissecttest.BER(0x62, good[2:])), "appid=0x0001"},
 		{"empty APDU", "ber_truncated", frame(1, 0, nil), "appid=0x0001"},
 		{"indefinite length", "ber_indefinite_length", frame(1, 0, append([]byte{0x61, 0x80}, good[2:]...)), "appid=0x0001"},
 		{"5-octet length", "ber_length", frame(1, 0, []byte{0x61, 0x85, 0, 0, 0, 0, 1, 0}), "appid=0x0001"},
-		{"field past the pdu", "ber_truncated", frame(1, 0, ber(0x61, []byte{0x80, 0x20, 'a'})), "appid=0x0001"},
+		{"field past the pdu", "ber_truncated", frame(1, 0, dissecttest.BER(0x61, []byte{0x80, 0x20, 'a'})), "appid=0x0001"},
 		{"missing stNum", "missing_stnum", replace(berInt(0x85, 1), nil), "appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"missing allData", "missing_alldata", replace(ber(0xab, encBool(true), encBits(6, 0x80), encFloat(230.5)), nil),
+		{"missing allData", "missing_alldata", replace(dissecttest.BER(0xab, encBool(true), encBits(6, 0x80), encFloat(230.5)), nil),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"fields out of order", "field_order", frame(1, 0, ber(0x61, berInt(0x81, 2000), berStr(0x80, "x"))), "appid=0x0001"},
-		{"universal element in the pdu", "unexpected_element", frame(1, 0, ber(0x61, berStr(0x80, "x"), berInt(0x02, 1))),
+		{"fields out of order", "field_order", frame(1, 0, dissecttest.BER(0x61, berInt(0x81, 2000), berStr(0x80, "x"))), "appid=0x0001"},
+		{"universal element in the pdu", "unexpected_element", frame(1, 0, dissecttest.BER(0x61, berStr(0x80, "x"), berInt(0x02, 1))),
 			"appid=0x0001 gocbRef=x"},
-		{"constructed gocbRef", "field_encoding", frame(1, 0, ber(0x61, ber(0xa0, berStr(0x04, "x")))), "appid=0x0001"},
-		{"primitive allData", "field_encoding", replace(ber(0xab, encBool(true), encBits(6, 0x80), encFloat(230.5)), ber(0x8b)),
+		{"constructed gocbRef", "field_encoding", frame(1, 0, dissecttest.BER(0x61, dissecttest.BER(0xa0, berStr(0x04, "x")))), "appid=0x0001"},
+		{"primitive allData", "field_encoding", replace(dissecttest.BER(0xab, encBool(true), encBits(6, 0x80), encFloat(230.5)), dissecttest.BER(0x8b)),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"boolean of two octets", "field_size", replace(berBool(0x87, false), ber(0x87, []byte{0, 0})),
+		{"boolean of two octets", "field_size", replace(berBool(0x87, false), dissecttest.BER(0x87, []byte{0, 0})),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"t of 6 octets", "field_size", replace(ber(0x84, utc(dissecttest.Start, 0x0a)), ber(0x84, make([]byte, 6))),
+		{"t of 6 octets", "field_size", replace(dissecttest.BER(0x84, utc(dissecttest.Start, 0x0a)), dissecttest.BER(0x84, make([]byte, 6))),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"empty stNum", "field_size", replace(berInt(0x85, 1), ber(0x85)), "appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
+		{"empty stNum", "field_size", replace(berInt(0x85, 1), dissecttest.BER(0x85)), "appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
 		{"negative stNum", "value_range", withPDU(func(m *msg) { m.st = -1 }), "appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
 		{"sqNum above 2^32-1", "value_range", withPDU(func(m *msg) { m.sq = 1 << 32 }), "appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"data tag 0", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{ber(0x80, []byte{1})} }),
+		{"data tag 0", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{dissecttest.BER(0x80, []byte{1})} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"boolean data of 0 octets", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{ber(0x83)} }),
+		{"boolean data of 0 octets", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{dissecttest.BER(0x83)} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
 		{"bit-string with 8 unused bits", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{encBits(8, 0)} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"float of 4 octets", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{ber(0x87, []byte{0, 0, 0, 0})} }),
+		{"float of 4 octets", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{dissecttest.BER(0x87, []byte{0, 0, 0, 0})} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"primitive structure", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{ber(0x82, []byte{0})} }),
+		{"primitive structure", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{dissecttest.BER(0x82, []byte{0})} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
-		{"bad element inside a structure", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{encStruct(encBool(true), ber(0x83, []byte{1, 1}))} }),
+		{"bad element inside a structure", "bad_data", withPDU(func(m *msg) { m.data = [][]byte{encStruct(encBool(true), dissecttest.BER(0x83, []byte{1, 1}))} }),
 			"appid=0x0001 gocbRef=IED1LD0/LLN0$GO$gcb01"},
 		// Soft violations: the fields decode, the state is tracked.
 		{"numDatSetEntries too high", "entries_mismatch", withPDU(func(m *msg) { m.entries = 4 }),

@@ -13,60 +13,41 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// The encoders below write BER (ITU-T X.690) by the rules, independently of
-// the decoder: definite lengths, short form below 128 (8.1.3.4), long form
-// 0x81/0x82 above (8.1.3.5); INTEGERs in the fewest two's complement
-// octets (8.3.2).
-
-// ber encodes one TLV whose contents are the concatenated parts.
-func ber(id byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	out := []byte{id}
-	switch n := len(v); {
-	case n < 0x80:
-		out = append(out, byte(n))
-	case n < 0x100:
-		out = append(out, 0x81, byte(n))
-	default:
-		out = append(out, 0x82, byte(n>>8), byte(n))
-	}
-	return append(out, v...)
-}
+// The encoders below write BER (ITU-T X.690, with dissecttest.BER) by the
+// rules, independently of the decoder: INTEGERs in the fewest two's
+// complement octets (8.3.2).
 
 func berInt(id byte, v int64) []byte {
 	b := binary.BigEndian.AppendUint64(nil, uint64(v))
 	for len(b) > 1 && ((b[0] == 0 && b[1]&0x80 == 0) || (b[0] == 0xff && b[1]&0x80 != 0)) {
 		b = b[1:]
 	}
-	return ber(id, b)
+	return dissecttest.BER(id, b)
 }
 
-func berStr(id byte, s string) []byte { return ber(id, []byte(s)) }
+func berStr(id byte, s string) []byte { return dissecttest.BER(id, []byte(s)) }
 
 func berBool(id byte, v bool) []byte {
 	if v {
-		return ber(id, []byte{1})
+		return dissecttest.BER(id, []byte{1})
 	}
-	return ber(id, []byte{0})
+	return dissecttest.BER(id, []byte{0})
 }
 
 // Data elements (IEC 61850-8-1 Annex A, Data CHOICE).
 func encBool(v bool) []byte                 { return berBool(0x83, v) }
-func encBits(unused byte, b ...byte) []byte { return ber(0x84, []byte{unused}, b) }
+func encBits(unused byte, b ...byte) []byte { return dissecttest.BER(0x84, []byte{unused}, b) }
 func encInt(v int64) []byte                 { return berInt(0x85, v) }
 func encUint(v int64) []byte                { return berInt(0x86, v) }
 func encVis(s string) []byte                { return berStr(0x8a, s) }
-func encOctets(b ...byte) []byte            { return ber(0x89, b) }
-func encStruct(parts ...[]byte) []byte      { return ber(0xa2, parts...) }
-func encArray(parts ...[]byte) []byte       { return ber(0xa1, parts...) }
+func encOctets(b ...byte) []byte            { return dissecttest.BER(0x89, b) }
+func encStruct(parts ...[]byte) []byte      { return dissecttest.BER(0xa2, parts...) }
+func encArray(parts ...[]byte) []byte       { return dissecttest.BER(0xa1, parts...) }
 
 // dFloat encodes a FLOAT32 as 8-1 8.1.3.4 says: exponent width 8, then the
 // IEEE 754 single.
 func encFloat(f float32) []byte {
-	return ber(0x87, []byte{8}, binary.BigEndian.AppendUint32(nil, math.Float32bits(f)))
+	return dissecttest.BER(0x87, []byte{8}, binary.BigEndian.AppendUint32(nil, math.Float32bits(f)))
 }
 
 // utc encodes a UtcTime (8-1 8.1.3.7): seconds, 24-bit fraction, quality.
@@ -105,10 +86,10 @@ func (m msg) pdu() []byte {
 	if m.goID != "" {
 		fields = append(fields, berStr(0x83, m.goID))
 	}
-	fields = append(fields, ber(0x84, utc(dissecttest.Start, 0x0a)), berInt(0x85, m.st), berInt(0x86, m.sq),
+	fields = append(fields, dissecttest.BER(0x84, utc(dissecttest.Start, 0x0a)), berInt(0x85, m.st), berInt(0x86, m.sq),
 		berBool(0x87, m.test), berInt(0x88, m.conf), berBool(0x89, m.nds), berInt(0x8a, int64(n)),
-		ber(0xab, m.data...))
-	return ber(0x61, fields...)
+		dissecttest.BER(0xab, m.data...))
+	return dissecttest.BER(0x61, fields...)
 }
 
 // frame prefixes an APDU with the 8-octet header (8-1 Annex C).
@@ -199,14 +180,14 @@ func (a asdu) enc() []byte {
 	if a.datSet != "" {
 		fields = append(fields, berStr(0x81, a.datSet))
 	}
-	fields = append(fields, ber(0x82, []byte{byte(a.smpCnt >> 8), byte(a.smpCnt)}),
-		ber(0x83, binary.BigEndian.AppendUint32(nil, a.conf)), ber(0x85, []byte{2}))
+	fields = append(fields, dissecttest.BER(0x82, []byte{byte(a.smpCnt >> 8), byte(a.smpCnt)}),
+		dissecttest.BER(0x83, binary.BigEndian.AppendUint32(nil, a.conf)), dissecttest.BER(0x85, []byte{2}))
 	if a.rate != 0 {
 		fields = append(fields, berInt(0x86, a.rate))
 	}
 	// seqData: 8 channels of INT32 value and quality.
-	fields = append(fields, ber(0x87, make([]byte, 64)))
-	return ber(0x30, fields...)
+	fields = append(fields, dissecttest.BER(0x87, make([]byte, 64)))
+	return dissecttest.BER(0x30, fields...)
 }
 
 // svFrame encodes a savPdu with noASDU n (-1: the number of ASDUs).
@@ -218,7 +199,7 @@ func svFrame(appid, res1 uint16, n int, asdus ...asdu) []byte {
 	for _, a := range asdus {
 		seq = append(seq, a.enc())
 	}
-	return frame(appid, res1, ber(0x60, berInt(0x80, int64(n)), ber(0xa2, seq...)))
+	return frame(appid, res1, dissecttest.BER(0x60, berInt(0x80, int64(n)), dissecttest.BER(0xa2, seq...)))
 }
 
 // GSE management PDUs (IEC 61850-8-1 Annex A, GSEMngtPdu).
@@ -227,7 +208,7 @@ func mngtRequest(stateID int64, service byte, ident string, offsets ...int64) []
 	for _, o := range offsets {
 		list = append(list, berInt(0x02, o))
 	}
-	return frame(0, 0, ber(0x60, berInt(0x80, stateID), ber(0xa1, ber(0xa0|service, berStr(0x80, ident), ber(0xa1, list...)))))
+	return frame(0, 0, dissecttest.BER(0x60, berInt(0x80, stateID), dissecttest.BER(0xa1, dissecttest.BER(0xa0|service, berStr(0x80, ident), dissecttest.BER(0xa1, list...)))))
 }
 
 func mngtResponse(stateID int64, service byte, ident string, conf int64, datSet string, offsets ...int64) []byte {
@@ -235,10 +216,10 @@ func mngtResponse(stateID int64, service byte, ident string, conf int64, datSet 
 	for _, o := range offsets {
 		list = append(list, berInt(0x80, o))
 	}
-	return frame(0, 0, ber(0x60, berInt(0x80, stateID), ber(0xa2, ber(0xa0|service, berStr(0x80, ident), berInt(0x81, conf),
-		ber(0xa2, berStr(0x80, datSet), ber(0xa1, list...))))))
+	return frame(0, 0, dissecttest.BER(0x60, berInt(0x80, stateID), dissecttest.BER(0xa2, dissecttest.BER(0xa0|service, berStr(0x80, ident), berInt(0x81, conf),
+		dissecttest.BER(0xa2, berStr(0x80, datSet), dissecttest.BER(0xa1, list...))))))
 }
 
 func mngtNegative(stateID int64, service byte, ident string, code int64) []byte {
-	return frame(0, 0, ber(0x60, berInt(0x80, stateID), ber(0xa2, ber(0xa0|service, berStr(0x80, ident), berInt(0x83, code)))))
+	return frame(0, 0, dissecttest.BER(0x60, berInt(0x80, stateID), dissecttest.BER(0xa2, dissecttest.BER(0xa0|service, berStr(0x80, ident), berInt(0x83, code)))))
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
 func TestSV(t *testing.T) {
@@ -77,10 +78,10 @@ func TestSVCases(t *testing.T) {
 			{src: mergUnit, payload: svFrame(0x4000, 0, 2, mu), et: EtherTypeSV},
 			{src: mergUnit, payload: svFrame(0x4000, 0, 2, mu), at: time.Millisecond, et: EtherTypeSV},
 		}, []string{"!appid=0x4000 svID=MU01 smpCnt=0 confRev=1 asdus=2 frames=1 violation=asdu_count_mismatch"}},
-		{"not a savPdu", []in{{src: mergUnit, payload: frame(0x4000, 0, ber(0x61, berInt(0x80, 1))), et: EtherTypeSV}},
+		{"not a savPdu", []in{{src: mergUnit, payload: frame(0x4000, 0, dissecttest.BER(0x61, berInt(0x80, 1))), et: EtherTypeSV}},
 			[]string{"!appid=0x4000 frames=1 violation=unknown_apdu"}},
-		{"ASDU without smpCnt", []in{{src: mergUnit, payload: frame(0x4000, 0, ber(0x60, berInt(0x80, 1),
-			ber(0xa2, ber(0x30, berStr(0x80, "MU01"), ber(0x83, []byte{0, 0, 0, 1}), ber(0x87, make([]byte, 8)))))), et: EtherTypeSV}},
+		{"ASDU without smpCnt", []in{{src: mergUnit, payload: frame(0x4000, 0, dissecttest.BER(0x60, berInt(0x80, 1),
+			dissecttest.BER(0xa2, dissecttest.BER(0x30, berStr(0x80, "MU01"), dissecttest.BER(0x83, []byte{0, 0, 0, 1}), dissecttest.BER(0x87, make([]byte, 8)))))), et: EtherTypeSV}},
 			[]string{"!appid=0x4000 svID=MU01 frames=1 violation=missing_field"}},
 		{"short frame", []in{{src: mergUnit, payload: []byte{0x40}, et: EtherTypeSV}},
 			[]string{"!frames=1 violation=short_header"}},
@@ -126,9 +127,9 @@ func TestManagement(t *testing.T) {
 			"control_block:" + ref + " dataset:IED1LD0/LLN0$DS1"},
 		{"negative response", mngtNegative(2, 1, ref, 1), "get_go_reference", 1, false, true,
 			dissect.Result{Status: dissect.StatusError, Code: 1, Text: "unknown_control_block"}, "state_id=2 ident=" + ref, "control_block:" + ref},
-		{"not supported", frame(0, 0, ber(0x60, berInt(0x80, 3), ber(0xa2, ber(0x80)))), "gse_management", 0, false, true,
+		{"not supported", frame(0, 0, dissecttest.BER(0x60, berInt(0x80, 3), dissecttest.BER(0xa2, dissecttest.BER(0x80)))), "gse_management", 0, false, true,
 			dissect.Result{Status: dissect.StatusError, Text: "not_supported"}, "state_id=3", ""},
-		{"unknown requestResp", frame(0, 0, ber(0x60, berInt(0x80, 3), ber(0xa3, ber(0x80)))), "gse_management", 0, true, false,
+		{"unknown requestResp", frame(0, 0, dissecttest.BER(0x60, berInt(0x80, 3), dissecttest.BER(0xa3, dissecttest.BER(0x80)))), "gse_management", 0, true, false,
 			dissect.Result{Status: dissect.StatusMalformed, Text: errMngt.text}, "state_id=3 violation=bad_gse_management", ""},
 		{"truncated", []byte{0, 0, 0, 10, 0, 0, 0, 0, 0x60, 0x05}, "gse_management", 0, true, false,
 			dissect.Result{Status: dissect.StatusMalformed, Text: errTruncated.text}, "violation=ber_truncated", ""},

@@ -38,75 +38,6 @@ func hip(t testing.TB, typ, id, status byte, seq uint16, body string) string {
 	return fmt.Sprintf("01 %02x %02x %02x %04x %04x %s", typ, id, status, seq, n, body)
 }
 
-// msg is one datagram or stream chunk.
-type msg struct {
-	dir dissect.Direction
-	hex string
-}
-
-func run(t *testing.T, transport dissect.Transport, msgs []msg) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(transport, Port)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for i, m := range msgs {
-		f.Ctx.Packet.Index = uint64(i)
-		f.Feed(m.dir, dissecttest.Hex(t, m.hex))
-	}
-	f.Session.Close(f.Ctx)
-	if f.Err != nil {
-		t.Fatalf("feed: %v", f.Err)
-	}
-	return c.Ops
-}
-
-// want is what a test expects of one operation.
-type want struct {
-	fn       string
-	code     int
-	class    dissect.Class
-	req, rsp bool
-	status   dissect.Status
-	rcode    int
-	text     string
-	attrs    map[string]string
-	targets  []dissect.Target
-	facts    []dissect.Fact
-}
-
-func expect(t *testing.T, ops []*dissect.Operation, wants []want) {
-	t.Helper()
-	if len(ops) != len(wants) {
-		for _, op := range ops {
-			t.Logf("%s %d %v %q %v", op.FunctionName, op.FunctionCode, op.Result.Status, op.Result.Text, op.Attrs)
-		}
-		t.Fatalf("%d operations, want %d", len(ops), len(wants))
-	}
-	for i, w := range wants {
-		op := ops[i]
-		if op.Protocol != "hartip" || op.FunctionName != w.fn || op.FunctionCode != w.code || op.Class != w.class {
-			t.Errorf("op %d: %s %s (%d) %v, want %s (%d) %v", i, op.Protocol, op.FunctionName, op.FunctionCode, op.Class, w.fn, w.code, w.class)
-		}
-		if op.Request != w.req || op.Response != w.rsp {
-			t.Errorf("op %d %s: request %v response %v, want %v %v", i, w.fn, op.Request, op.Response, w.req, w.rsp)
-		}
-		if op.Result.Status != w.status || op.Result.Code != w.rcode || op.Result.Text != w.text {
-			t.Errorf("op %d %s: result %+v, want %v %d %q", i, w.fn, op.Result, w.status, w.rcode, w.text)
-		}
-		for k, v := range w.attrs {
-			if got := op.Attr(k); got != v {
-				t.Errorf("op %d %s: attr %s = %q, want %q", i, w.fn, k, got, v)
-			}
-		}
-		if w.targets != nil && fmt.Sprint(op.Targets) != fmt.Sprint(w.targets) {
-			t.Errorf("op %d %s: targets %+v, want %+v", i, w.fn, op.Targets, w.targets)
-		}
-		if w.facts != nil && fmt.Sprint(op.Identity) != fmt.Sprint(w.facts) {
-			t.Errorf("op %d %s: identity %+v, want %+v", i, w.fn, op.Identity, w.facts)
-		}
-	}
-}
-
 // cmd0 is the data of a HART 7 command 0 response (HCF_SPEC-127 table
 // for command 0): 254, expanded device type 0x2605, 5 preambles, universal
 // revision 7, device revision 1, software revision 10, hardware revision
@@ -119,57 +50,57 @@ const cmd0 = "fe 2605 05 07 01 0a 0c 00 3a1b2c 05 04 0003 00 0026 0026 01"
 func TestSession(t *testing.T) {
 	tests := []struct {
 		name string
-		msgs []msg
-		want []want
+		msgs []dissecttest.Chunk
+		want []dissecttest.Want
 	}{
 		{
 			// Session Initiate: host type 1 (primary), inactivity close
 			// timer 60000 ms; Keep Alive; Session Close.
 			name: "session",
-			msgs: []msg{
-				{c2s, hip(t, 0, 0, 0, 1, "01 0000ea60")},
-				{s2c, hip(t, 1, 0, 0, 1, "01 0000ea60")},
-				{c2s, hip(t, 0, 2, 0, 2, "")},
-				{s2c, hip(t, 1, 2, 0, 2, "")},
-				{c2s, hip(t, 0, 1, 0, 3, "")},
-				{s2c, hip(t, 1, 1, 0, 3, "")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 0, 0, 1, "01 0000ea60")},
+				{Dir: s2c, Hex: hip(t, 1, 0, 0, 1, "01 0000ea60")},
+				{Dir: c2s, Hex: hip(t, 0, 2, 0, 2, "")},
+				{Dir: s2c, Hex: hip(t, 1, 2, 0, 2, "")},
+				{Dir: c2s, Hex: hip(t, 0, 1, 0, 3, "")},
+				{Dir: s2c, Hex: hip(t, 1, 1, 0, 3, "")},
 			},
-			want: []want{
-				{fn: "session_initiate", class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"host_type": "primary", "inactivity_timer_ms": "60000", "layer": "hart_ip"}},
-				{fn: "keep_alive", code: 2, class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusOK},
-				{fn: "session_close", code: 1, class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusOK},
+			want: []dissecttest.Want{
+				{Fn: "session_initiate", Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"host_type": "primary", "inactivity_timer_ms": "60000", "layer": "hart_ip"}},
+				{Fn: "keep_alive", Code: 2, Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusOK},
+				{Fn: "session_close", Code: 1, Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusOK},
 			},
 		},
 		{
 			// Session Initiate refused: status 15, all sessions in use;
 			// status 8: the server set another timer (a warning).
 			name: "session refused",
-			msgs: []msg{
-				{c2s, hip(t, 0, 0, 0, 1, "00 00001388")},
-				{s2c, hip(t, 1, 0, 15, 1, "00 00001388")},
-				{c2s, hip(t, 0, 0, 0, 2, "01 ffffffff")},
-				{s2c, hip(t, 1, 0, 8, 2, "01 001b7740")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 0, 0, 1, "00 00001388")},
+				{Dir: s2c, Hex: hip(t, 1, 0, 15, 1, "00 00001388")},
+				{Dir: c2s, Hex: hip(t, 0, 0, 0, 2, "01 ffffffff")},
+				{Dir: s2c, Hex: hip(t, 1, 0, 8, 2, "01 001b7740")},
 			},
-			want: []want{
-				{fn: "session_initiate", class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusError,
-					rcode: 15, text: "all_sessions_in_use", attrs: map[string]string{"host_type": "secondary"}},
-				{fn: "session_initiate", class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusOK,
-					rcode: 8, text: "set_to_nearest_possible_value", attrs: map[string]string{"warning": "true"}},
+			want: []dissecttest.Want{
+				{Fn: "session_initiate", Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusError,
+					RCode: 15, Text: "all_sessions_in_use", Attrs: map[string]string{"host_type": "secondary"}},
+				{Fn: "session_initiate", Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusOK,
+					RCode: 8, Text: "set_to_nearest_possible_value", Attrs: map[string]string{"warning": "true"}},
 			},
 		},
 		{
 			// Command 0 to polling address 0 (short frame, primary master
 			// bit set: 0x80), answered by an ACK frame.
 			name: "read unique identifier",
-			msgs: []msg{
-				{c2s, hip(t, 0, 3, 0, 5, "02 80 00 00 82")},
-				{s2c, hip(t, 1, 3, 0, 5, tp(t, 0x06, "80", 0, "00 00"+cmd0))},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 5, "02 80 00 00 82")},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 5, tp(t, 0x06, "80", 0, "00 00"+cmd0))},
 			},
-			want: []want{{fn: "read_unique_identifier", class: dissect.ClassDiscovery, req: true, rsp: true, status: dissect.StatusOK,
-				attrs:   map[string]string{"layer": "hart", "frame": "stx", "hart_revision": "7", "device_revision": "1"},
-				targets: []dissect.Target{{Kind: "polling_address"}},
-				facts: []dissect.Fact{
+			want: []dissecttest.Want{{Fn: "read_unique_identifier", Class: dissect.ClassDiscovery, Req: true, Rsp: true, Status: dissect.StatusOK,
+				Attrs:   map[string]string{"layer": "hart", "frame": "stx", "hart_revision": "7", "device_revision": "1"},
+				Targets: []dissect.Target{{Kind: "polling_address"}},
+				Facts: []dissect.Fact{
 					{Key: dissect.FactVendorID, Value: "38", Server: true},
 					{Key: dissect.FactDeviceType, Value: "0x2605", Server: true},
 					{Key: dissect.FactSerial, Value: "3a1b2c", Server: true},
@@ -182,22 +113,22 @@ func TestSession(t *testing.T) {
 			// command 20 (long tag, 32 ISO Latin-1 characters), command 42
 			// (device reset) answered with the cold start flag, command 6.
 			name: "long tag, reset, polling address",
-			msgs: []msg{
-				{c2s, hip(t, 0, 3, 0, 6, tp(t, 0x82, "a6053a1b2c", 20, ""))},
-				{s2c, hip(t, 1, 3, 0, 6, tp(t, 0x86, "a6053a1b2c", 20, "00 00 "+hex.EncodeToString([]byte("FT-101 FLOW TRANSMITTER\x00\x00\x00\x00\x00\x00\x00\x00\x00"))))},
-				{c2s, hip(t, 0, 3, 0, 7, tp(t, 0x82, "a6053a1b2c", 42, ""))},
-				{s2c, hip(t, 1, 3, 0, 7, tp(t, 0x86, "a6053a1b2c", 42, "00 20"))},
-				{c2s, hip(t, 0, 3, 0, 8, tp(t, 0x02, "80", 6, "03 00"))},
-				{s2c, hip(t, 1, 3, 0, 8, tp(t, 0x06, "80", 6, "00 00 03 00"))},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 6, tp(t, 0x82, "a6053a1b2c", 20, ""))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 6, tp(t, 0x86, "a6053a1b2c", 20, "00 00 "+hex.EncodeToString([]byte("FT-101 FLOW TRANSMITTER\x00\x00\x00\x00\x00\x00\x00\x00\x00"))))},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 7, tp(t, 0x82, "a6053a1b2c", 42, ""))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 7, tp(t, 0x86, "a6053a1b2c", 42, "00 20"))},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 8, tp(t, 0x02, "80", 6, "03 00"))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 8, tp(t, 0x06, "80", 6, "00 00 03 00"))},
 			},
-			want: []want{
-				{fn: "read_long_tag", code: 20, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK,
-					targets: []dissect.Target{{Kind: "unique_id", Address: 0x3a1b2c}},
-					facts:   []dissect.Fact{{Key: dissect.FactHostname, Value: "FT-101 FLOW TRANSMITTER", Server: true}}},
-				{fn: "perform_device_reset", code: 42, class: dissect.ClassRestart, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"cold_start": "true"}},
-				{fn: "write_polling_address", code: 6, class: dissect.ClassWrite, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"polling_address": "3"}},
+			want: []dissecttest.Want{
+				{Fn: "read_long_tag", Code: 20, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Targets: []dissect.Target{{Kind: "unique_id", Address: 0x3a1b2c}},
+					Facts:   []dissect.Fact{{Key: dissect.FactHostname, Value: "FT-101 FLOW TRANSMITTER", Server: true}}},
+				{Fn: "perform_device_reset", Code: 42, Class: dissect.ClassRestart, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"cold_start": "true"}},
+				{Fn: "write_polling_address", Code: 6, Class: dissect.ClassWrite, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"polling_address": "3"}},
 			},
 		},
 		{
@@ -205,25 +136,25 @@ func TestSession(t *testing.T) {
 			// nearest possible value (warning), 0x88 a communication error;
 			// command 31 carrying extended command 768 (write join key).
 			name: "response codes",
-			msgs: []msg{
-				{c2s, hip(t, 0, 3, 0, 9, tp(t, 0x02, "80", 1, ""))},
-				{s2c, hip(t, 1, 3, 0, 9, tp(t, 0x06, "80", 1, "40 00"))},
-				{c2s, hip(t, 0, 3, 0, 10, tp(t, 0x02, "80", 35, "20 42c80000 00000000"))},
-				{s2c, hip(t, 1, 3, 0, 10, tp(t, 0x06, "80", 35, "08 40 20 42c80000 00000000"))},
-				{c2s, hip(t, 0, 3, 0, 11, tp(t, 0x02, "80", 3, ""))},
-				{s2c, hip(t, 1, 3, 0, 11, tp(t, 0x06, "80", 3, "88 00"))},
-				{c2s, hip(t, 0, 3, 0, 12, tp(t, 0x02, "80", 31, "0300 00112233445566778899aabbccddeeff"))},
-				{s2c, hip(t, 1, 3, 0, 12, tp(t, 0x06, "80", 31, "00 00 0300 00112233445566778899aabbccddeeff"))},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 9, tp(t, 0x02, "80", 1, ""))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 9, tp(t, 0x06, "80", 1, "40 00"))},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 10, tp(t, 0x02, "80", 35, "20 42c80000 00000000"))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 10, tp(t, 0x06, "80", 35, "08 40 20 42c80000 00000000"))},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 11, tp(t, 0x02, "80", 3, ""))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 11, tp(t, 0x06, "80", 3, "88 00"))},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 12, tp(t, 0x02, "80", 31, "0300 00112233445566778899aabbccddeeff"))},
+				{Dir: s2c, Hex: hip(t, 1, 3, 0, 12, tp(t, 0x06, "80", 31, "00 00 0300 00112233445566778899aabbccddeeff"))},
 			},
-			want: []want{
-				{fn: "read_primary_variable", code: 1, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusError,
-					rcode: 64, text: "command_not_implemented"},
-				{fn: "write_primary_variable_range_values", code: 35, class: dissect.ClassWrite, req: true, rsp: true,
-					status: dissect.StatusOK, rcode: 8, text: "set_to_nearest_possible_value",
-					attrs: map[string]string{"warning": "true", "configuration_changed": "true"}},
-				{fn: "read_dynamic_variables_and_loop_current", code: 3, class: dissect.ClassRead, req: true, rsp: true,
-					status: dissect.StatusError, rcode: 0x88, text: "communication_error"},
-				{fn: "write_join_key", code: 768, class: dissect.ClassAuthentication, req: true, rsp: true, status: dissect.StatusOK},
+			want: []dissecttest.Want{
+				{Fn: "read_primary_variable", Code: 1, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusError,
+					RCode: 64, Text: "command_not_implemented"},
+				{Fn: "write_primary_variable_range_values", Code: 35, Class: dissect.ClassWrite, Req: true, Rsp: true,
+					Status: dissect.StatusOK, RCode: 8, Text: "set_to_nearest_possible_value",
+					Attrs: map[string]string{"warning": "true", "configuration_changed": "true"}},
+				{Fn: "read_dynamic_variables_and_loop_current", Code: 3, Class: dissect.ClassRead, Req: true, Rsp: true,
+					Status: dissect.StatusError, RCode: 0x88, Text: "communication_error"},
+				{Fn: "write_join_key", Code: 768, Class: dissect.ClassAuthentication, Req: true, Rsp: true, Status: dissect.StatusOK},
 			},
 		},
 		{
@@ -231,16 +162,16 @@ func TestSession(t *testing.T) {
 			// unavailable) answers a pass-through request; a burst frame
 			// (BACK, delimiter 0x01) published without a request.
 			name: "error and publish",
-			msgs: []msg{
-				{c2s, hip(t, 0, 3, 0, 13, tp(t, 0x02, "80", 48, ""))},
-				{s2c, hip(t, 3, 3, 0, 13, "01")},
-				{s2c, hip(t, 2, 3, 0, 14, tp(t, 0x01, "80", 1, "00 00 20 42c80000"))},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 13, tp(t, 0x02, "80", 48, ""))},
+				{Dir: s2c, Hex: hip(t, 3, 3, 0, 13, "01")},
+				{Dir: s2c, Hex: hip(t, 2, 3, 0, 14, tp(t, 0x01, "80", 1, "00 00 20 42c80000"))},
 			},
-			want: []want{
-				{fn: "read_additional_device_status", code: 48, class: dissect.ClassDiagnostics, req: true, rsp: true,
-					status: dissect.StatusError, rcode: 1, text: "primary_session_unavailable", attrs: map[string]string{"message_type": "error"}},
-				{fn: "read_primary_variable", code: 1, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frame": "back", "message_type": "publish"}},
+			want: []dissecttest.Want{
+				{Fn: "read_additional_device_status", Code: 48, Class: dissect.ClassDiagnostics, Req: true, Rsp: true,
+					Status: dissect.StatusError, RCode: 1, Text: "primary_session_unavailable", Attrs: map[string]string{"message_type": "error"}},
+				{Fn: "read_primary_variable", Code: 1, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frame": "back", "message_type": "publish"}},
 			},
 		},
 		{
@@ -248,42 +179,42 @@ func TestSession(t *testing.T) {
 			// then commands 1 and 48 with their byte counts; the response
 			// starts each command's data with its response code.
 			name: "direct pdu",
-			msgs: []msg{
-				{c2s, hip(t, 0, 4, 0, 15, "00 00 | 0001 00 | 0030 00")},
-				{s2c, hip(t, 1, 4, 0, 15, "40 00 | 0001 06 00 20 42c80000 | 0030 02 40 00")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 4, 0, 15, "00 00 | 0001 00 | 0030 00")},
+				{Dir: s2c, Hex: hip(t, 1, 4, 0, 15, "40 00 | 0001 06 00 20 42c80000 | 0030 02 40 00")},
 			},
-			want: []want{
-				{fn: "read_primary_variable", code: 1, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"pdu": "direct", "configuration_changed": "true"}},
-				{fn: "read_additional_device_status", code: 48, class: dissect.ClassDiagnostics, req: true, rsp: true,
-					status: dissect.StatusError, rcode: 64, text: "command_not_implemented"},
+			want: []dissecttest.Want{
+				{Fn: "read_primary_variable", Code: 1, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"pdu": "direct", "configuration_changed": "true"}},
+				{Fn: "read_additional_device_status", Code: 48, Class: dissect.ClassDiagnostics, Req: true, Rsp: true,
+					Status: dissect.StatusError, RCode: 64, Text: "command_not_implemented"},
 			},
 		},
 		{
 			name: "malformed",
-			msgs: []msg{
-				{c2s, hip(t, 0, 3, 0, 20, "02 80 00 00 83")},
-				{c2s, hip(t, 0, 3, 0, 21, "02 80 00 00 82 00")},
-				{c2s, hip(t, 0, 3, 0, 22, "02 80 00 05 82")},
-				{c2s, hip(t, 0, 3, 0, 23, "05 80 00 00 85")},
-				{c2s, hip(t, 0, 3, 0, 24, tp(t, 0x06, "80", 0, "00 00"))},
-				{c2s, "01 00 03 00 0019 0020 02 80 00 00 82"},
-				{c2s, hip(t, 0, 0, 0, 25, "01")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 20, "02 80 00 00 83")},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 21, "02 80 00 00 82 00")},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 22, "02 80 00 05 82")},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 23, "05 80 00 00 85")},
+				{Dir: c2s, Hex: hip(t, 0, 3, 0, 24, tp(t, 0x06, "80", 0, "00 00"))},
+				{Dir: c2s, Hex: "01 00 03 00 0019 0020 02 80 00 00 82"},
+				{Dir: c2s, Hex: hip(t, 0, 0, 0, 25, "01")},
 			},
-			want: []want{
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errChecksum, attrs: map[string]string{"layer": "hart"}},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errTrailing},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errByteCount},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errFrameType},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errDirection},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errTruncated, attrs: map[string]string{"layer": "hart_ip"}},
-				{fn: "session_initiate", class: dissect.ClassOther, req: true, status: dissect.StatusMalformed, text: errSessionInit},
+			want: []dissecttest.Want{
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errChecksum, Attrs: map[string]string{"layer": "hart"}},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errTrailing},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errByteCount},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errFrameType},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errDirection},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errTruncated, Attrs: map[string]string{"layer": "hart_ip"}},
+				{Fn: "session_initiate", Class: dissect.ClassOther, Req: true, Status: dissect.StatusMalformed, Text: errSessionInit},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expect(t, run(t, dissect.TransportUDP, tt.msgs), tt.want)
+			dissecttest.Expect(t, "hartip", dissecttest.Run(t, Dissector{}, dissect.TransportUDP, Port, tt.msgs), tt.want)
 		})
 	}
 }
@@ -294,17 +225,17 @@ func TestStream(t *testing.T) {
 	req := hip(t, 0, 3, 0, 1, "02 80 00 00 82")
 	rsp := hip(t, 1, 3, 0, 1, tp(t, 0x06, "80", 0, "00 00"+cmd0))
 	r := dissecttest.Hex(t, rsp)
-	ops := run(t, dissect.TransportTCP, []msg{
-		{c2s, hip(t, 0, 2, 0, 0, "") + req},
-		{s2c, hex.EncodeToString(r[:11])},
-		{s2c, hex.EncodeToString(r[11:]) + hip(t, 1, 2, 0, 0, "")},
-		{c2s, "ff ff 00 09 " + hip(t, 0, 1, 0, 2, "")},
+	ops := dissecttest.Run(t, Dissector{}, dissect.TransportTCP, Port, []dissecttest.Chunk{
+		{Dir: c2s, Hex: hip(t, 0, 2, 0, 0, "") + req},
+		{Dir: s2c, Hex: hex.EncodeToString(r[:11])},
+		{Dir: s2c, Hex: hex.EncodeToString(r[11:]) + hip(t, 1, 2, 0, 0, "")},
+		{Dir: c2s, Hex: "ff ff 00 09 " + hip(t, 0, 1, 0, 2, "")},
 	})
-	expect(t, ops, []want{
-		{fn: "read_unique_identifier", class: dissect.ClassDiscovery, req: true, rsp: true, status: dissect.StatusOK},
-		{fn: "keep_alive", code: 2, class: dissect.ClassOther, req: true, rsp: true, status: dissect.StatusOK},
-		{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errHeader},
-		{fn: "session_close", code: 1, class: dissect.ClassOther, req: true},
+	dissecttest.Expect(t, "hartip", ops, []dissecttest.Want{
+		{Fn: "read_unique_identifier", Class: dissect.ClassDiscovery, Req: true, Rsp: true, Status: dissect.StatusOK},
+		{Fn: "keep_alive", Code: 2, Class: dissect.ClassOther, Req: true, Rsp: true, Status: dissect.StatusOK},
+		{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errHeader},
+		{Fn: "session_close", Code: 1, Class: dissect.ClassOther, Req: true},
 	})
 }
 

@@ -7,15 +7,13 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
 )
 
 const proto = "hartip"
 
 // Pairing limits.
 const (
-	// maxPending bounds the requests awaiting a response per flow; the
-	// oldest is emitted unanswered when a new one needs its slot.
-	maxPending = 16
 	// pairWindow is how long a request waits for its response.
 	pairWindow = 30 * time.Second
 	// maxDirect bounds the commands of one Direct PDU that become
@@ -52,17 +50,15 @@ const (
 	attrWarning   = "warning"
 )
 
-// pending is a request awaiting its response.
-type pending struct {
-	used  bool
-	dir   dissect.Direction
-	id    byte
-	seq   uint16
-	sub   uint32 // command number and, in a Direct PDU, its index << 16
-	order uint64
-	time  time.Time
-	op    dissect.Operation
+// reqKey is what pairs a response with its request.
+type reqKey struct {
+	id  byte
+	seq uint16
+	sub uint32 // command number and, in a Direct PDU, its index << 16
 }
+
+// pending is a request awaiting its response.
+type pending = pairing.Entry[reqKey]
 
 // header is a HART-IP message header.
 type header struct {
@@ -74,9 +70,7 @@ type header struct {
 type Session struct {
 	udp   bool
 	quiet [2]bool
-	reqs  [maxPending]pending
-	npend int
-	order uint64
+	reqs  pairing.Table[reqKey]
 }
 
 func validHeader(b []byte) bool {
@@ -132,9 +126,7 @@ func (s *Session) Gap(dissect.Direction, int, *dissect.Context) {}
 
 // Close emits the requests still waiting for a response.
 func (s *Session) Close(ctx *dissect.Context) {
-	for s.npend > 0 {
-		s.flush(s.oldest(), ctx)
-	}
+	s.reqs.Close(ctx)
 }
 
 func (s *Session) violation(dir dissect.Direction, ctx *dissect.Context, layer, reason string) {
@@ -152,7 +144,7 @@ func (s *Session) violation(dir dissect.Direction, ctx *dissect.Context, layer, 
 func (s *Session) message(dir dissect.Direction, m []byte, ctx *dissect.Context) {
 	h := header{version: m[0], typ: m[1], id: m[2], status: m[3], seq: binary.BigEndian.Uint16(m[4:])}
 	body := m[headerLen:]
-	s.expire(ctx)
+	s.reqs.Expire(pairWindow, ctx)
 	if h.typ == typeError || h.typ == typeNAK {
 		s.errorMessage(dir, h, body, ctx)
 		return
@@ -173,19 +165,8 @@ func (s *Session) start(dir dissect.Direction, h header, sub uint32, ctx *dissec
 	if h.typ != typeRequest {
 		return ctx.Op(proto)
 	}
-	p := s.slot(ctx)
-	op := &p.op
-	op.Reset()
-	op.Time, op.Protocol = ctx.Time, proto
-	if ctx.Flow != nil {
-		op.Transport = ctx.Flow.Transport.String()
-		op.Client, op.Server = ctx.Flow.Client, ctx.Flow.Server
-	}
-	op.Packets = append(op.Packets, ctx.Packet)
+	op := &s.reqs.Start(dir, reqKey{id: h.id, seq: h.seq, sub: sub}, proto, ctx).Op
 	op.Request = true
-	p.used, p.dir, p.id, p.seq, p.sub, p.order, p.time = true, dir, h.id, h.seq, sub, s.order, ctx.Time
-	s.order++
-	s.npend++
 	return op
 }
 
@@ -196,18 +177,15 @@ func (s *Session) answer(dir dissect.Direction, h header, sub uint32, ctx *disse
 	if p == nil {
 		return ctx.Op(proto), nil
 	}
-	op := &p.op
-	if n := len(op.Packets); n == 0 || op.Packets[n-1] != ctx.Packet {
-		op.Packets = append(op.Packets, ctx.Packet)
-	}
-	return op, p
+	p.AddPacket(ctx.Packet)
+	return &p.Op, p
 }
 
 // done emits a response's operation.
 func (s *Session) done(op *dissect.Operation, p *pending, ctx *dissect.Context) {
 	op.Response = true
 	if p != nil {
-		s.flush(p, ctx)
+		s.reqs.Emit(p, ctx)
 		return
 	}
 	ctx.Emit(op)
@@ -274,10 +252,8 @@ func (s *Session) errorMessage(dir dissect.Direction, h header, body []byte, ctx
 	found := false
 	for p := s.find(dir, h.id, h.seq, 0, true); p != nil; p = s.find(dir, h.id, h.seq, 0, true) {
 		found = true
-		op := &p.op
-		if n := len(op.Packets); op.Packets[n-1] != ctx.Packet {
-			op.Packets = append(op.Packets, ctx.Packet)
-		}
+		p.AddPacket(ctx.Packet)
+		op := &p.Op
 		op.Result = res
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: attrType, Value: typeNames[h.typ]})
 		s.done(op, p, ctx)
@@ -625,57 +601,14 @@ func text(b []byte) string {
 // message ID and sequence number (and, unless any, sub).
 func (s *Session) find(dir dissect.Direction, id byte, seq uint16, sub uint32, any bool) *pending {
 	var best *pending
-	for i := range s.reqs {
-		p := &s.reqs[i]
-		if !p.used || p.dir == dir || p.id != id || p.seq != seq || (!any && p.sub != sub) {
+	for i := range s.reqs.Entries {
+		p := &s.reqs.Entries[i]
+		if !p.Used || p.Dir == dir || p.Key.id != id || p.Key.seq != seq || (!any && p.Key.sub != sub) {
 			continue
 		}
-		if best == nil || p.order < best.order {
+		if best == nil || p.Order < best.Order {
 			best = p
 		}
 	}
 	return best
-}
-
-func (s *Session) oldest() *pending {
-	var o *pending
-	for i := range s.reqs {
-		if p := &s.reqs[i]; p.used && (o == nil || p.order < o.order) {
-			o = p
-		}
-	}
-	return o
-}
-
-func (s *Session) flush(p *pending, ctx *dissect.Context) {
-	p.used = false
-	s.npend--
-	ctx.Emit(&p.op)
-}
-
-// expire emits the requests older than the pairing window.
-func (s *Session) expire(ctx *dissect.Context) {
-	if s.npend == 0 {
-		return
-	}
-	for {
-		p := s.oldest()
-		if p == nil || ctx.Time.Sub(p.time) <= pairWindow {
-			return
-		}
-		s.flush(p, ctx)
-	}
-}
-
-// slot returns a free pending slot, emitting the oldest request when
-// none is free.
-func (s *Session) slot(ctx *dissect.Context) *pending {
-	for i := range s.reqs {
-		if !s.reqs[i].used {
-			return &s.reqs[i]
-		}
-	}
-	p := s.oldest()
-	s.flush(p, ctx)
-	return p
 }

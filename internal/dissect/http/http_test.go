@@ -17,25 +17,6 @@ import (
 
 // feed runs messages through one session as reassembly would, closes it
 // and returns the operations.
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 80)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatalf("Feed: %v", f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func fact(op *dissect.Operation, key string) string {
 	for _, f := range op.Identity {
 		if f.Key == key {
@@ -80,68 +61,68 @@ const (
 func TestSession(t *testing.T) {
 	tests := []struct {
 		name string
-		msgs []message
+		msgs []dissecttest.Message
 		want []string
 	}{
-		{"get with server banner", []message{c2s(getIndex), s2c(ok200)}, []string{
+		{"get with server banner", []dissecttest.Message{dissecttest.C2S(getIndex), dissecttest.S2C(ok200)}, []string{
 			"get read req=true resp=true ok code=200 url:/index.html host=plc.example user_agent=curl/8.5.0 server=Apache/2.4.41 (Ubuntu) fact:product=Apache(server=true) fact:firmware=2.4.41(server=true)"}},
-		{"post body by length, response chunked", []message{
-			c2s("POST /api/setpoint HTTP/1.1\r\nHost: hmi\r\nContent-Length: 11\r\n\r\n{\"sp\":42.0}"),
-			s2c("HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nok\r\n\r\n0\r\nX-Trailer: 1\r\n\r\n"),
-			c2s("DELETE /api/setpoint HTTP/1.1\r\nHost: hmi\r\n\r\n"),
-			s2c("HTTP/1.1 204 No Content\r\n\r\n"),
+		{"post body by length, response chunked", []dissecttest.Message{
+			dissecttest.C2S("POST /api/setpoint HTTP/1.1\r\nHost: hmi\r\nContent-Length: 11\r\n\r\n{\"sp\":42.0}"),
+			dissecttest.S2C("HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nok\r\n\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+			dissecttest.C2S("DELETE /api/setpoint HTTP/1.1\r\nHost: hmi\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 204 No Content\r\n\r\n"),
 		}, []string{
 			"post write req=true resp=true ok code=201 url:/api/setpoint host=hmi",
 			"delete write req=true resp=true ok code=204 url:/api/setpoint host=hmi",
 		}},
-		{"pipelined requests answered in order", []message{
-			c2s("GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\nPUT /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"),
-			s2c("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nA!HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+		{"pipelined requests answered in order", []dissecttest.Message{
+			dissecttest.C2S("GET /a HTTP/1.1\r\nHost: h\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\nPUT /c HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nA!HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
 		}, []string{
 			"get read req=true resp=true ok code=200 url:/a host=h",
 			"head read req=true resp=true ok code=200 url:/b host=h",
 			"put write req=true resp=true error code=404 url:/c host=h",
 		}},
-		{"basic credentials: user kept, password never", []message{
-			c2s("GET /config HTTP/1.1\r\nHost: rtu\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n"),
-			s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		{"basic credentials: user kept, password never", []dissecttest.Message{
+			dissecttest.C2S("GET /config HTTP/1.1\r\nHost: rtu\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 		}, []string{
 			"get authentication req=true resp=true ok code=200 url:/config host=rtu auth_scheme=basic user=Aladdin cleartext_credentials=true"}},
-		{"401 challenge", []message{
-			c2s("GET /admin HTTP/1.0\r\n\r\n"),
-			s2c("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"WallyWorld\"\r\nServer: GoAhead-Webs\r\n\r\n<html>denied</html>"),
+		{"401 challenge", []dissecttest.Message{
+			dissecttest.C2S("GET /admin HTTP/1.0\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"WallyWorld\"\r\nServer: GoAhead-Webs\r\n\r\n<html>denied</html>"),
 		}, []string{
 			"get authentication req=true resp=true error code=401 url:/admin server=GoAhead-Webs fact:product=GoAhead-Webs(server=true)"}},
-		{"interim 100 continue", []message{
-			c2s("POST /upload HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"),
-			s2c("HTTP/1.1 100 Continue\r\n\r\n"),
-			c2s("DATA"),
-			s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		{"interim 100 continue", []dissecttest.Message{
+			dissecttest.C2S("POST /upload HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 100 Continue\r\n\r\n"),
+			dissecttest.C2S("DATA"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 		}, []string{"post write req=true resp=true ok code=200 url:/upload"}},
-		{"response without request", []message{s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")},
+		{"response without request", []dissecttest.Message{dissecttest.S2C("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")},
 			[]string{"response other req=false resp=true ok code=200"}},
-		{"unanswered request at close", []message{c2s("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")},
+		{"unanswered request at close", []dissecttest.Message{dissecttest.C2S("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")},
 			[]string{"options other req=true resp=false unknown code=0 url:* host=x"}},
-		{"upgrade ends dissection", []message{
-			c2s("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
-			s2c("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
-			c2s("GET /not-http HTTP/1.1\r\n\r\n"),
+		{"upgrade ends dissection", []dissecttest.Message{
+			dissecttest.C2S("GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello"),
+			dissecttest.C2S("GET /not-http HTTP/1.1\r\n\r\n"),
 		}, []string{"get read req=true resp=true ok code=101 url:/ws host=h"}},
-		{"malformed start line, then resynchronised", []message{
-			c2s("\x16\x03\x01\x00\x05hello\r\nmore junk\r\nGET / HTTP/1.1\r\n\r\n"),
-			s2c("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		{"malformed start line, then resynchronised", []dissecttest.Message{
+			dissecttest.C2S("\x16\x03\x01\x00\x05hello\r\nmore junk\r\nGET / HTTP/1.1\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
 		}, []string{
 			"malformed other req=true resp=false malformed code=0",
 			"get read req=true resp=true ok code=200 url:/",
 		}},
-		{"response body until close", []message{
-			c2s("GET / HTTP/1.0\r\n\r\n"),
-			s2c("HTTP/1.0 200 OK\r\n\r\nHTTP/1.1 500 Not a response\r\n\r\n"),
+		{"response body until close", []dissecttest.Message{
+			dissecttest.C2S("GET / HTTP/1.0\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.0 200 OK\r\n\r\nHTTP/1.1 500 Not a response\r\n\r\n"),
 		}, []string{"get read req=true resp=true ok code=200 url:/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ops := feed(t, tt.msgs...)
+			ops := dissecttest.FeedMessages(t, Dissector{}, 80, tt.msgs...)
 			var got []string
 			for _, op := range ops {
 				got = append(got, summary(op))
@@ -179,23 +160,23 @@ func TestProbe(t *testing.T) {
 // response codes and Server banners.
 func TestAgainstTshark(t *testing.T) {
 	cli := netip.MustParseAddrPort("10.10.1.20:50000")
-	convs := []conversation{
-		{client: cli, server: netip.MustParseAddrPort("10.10.2.10:80"), msgs: []message{
-			c2s(getIndex), s2c(ok200),
-			c2s("POST /cgi-bin/write HTTP/1.1\r\nHost: plc.example\r\nUser-Agent: hmi/2.1\r\nContent-Length: 3000\r\n\r\n" + strings.Repeat("x", 3000)),
-			s2c("HTTP/1.1 302 Found\r\nServer: lighttpd/1.4.59\r\nLocation: /\r\nTransfer-Encoding: chunked\r\n\r\n" + "a\r\n0123456789\r\n0\r\n\r\n"),
+	convs := []dissecttest.Conversation{
+		{Client: cli, Server: netip.MustParseAddrPort("10.10.2.10:80"), Msgs: []dissecttest.Message{
+			dissecttest.C2S(getIndex), dissecttest.S2C(ok200),
+			dissecttest.C2S("POST /cgi-bin/write HTTP/1.1\r\nHost: plc.example\r\nUser-Agent: hmi/2.1\r\nContent-Length: 3000\r\n\r\n" + strings.Repeat("x", 3000)),
+			dissecttest.S2C("HTTP/1.1 302 Found\r\nServer: lighttpd/1.4.59\r\nLocation: /\r\nTransfer-Encoding: chunked\r\n\r\n" + "a\r\n0123456789\r\n0\r\n\r\n"),
 		}},
-		{client: netip.MustParseAddrPort("10.10.1.21:50001"), server: netip.MustParseAddrPort("10.10.2.11:8080"), mss: 7, msgs: []message{
-			c2s("GET /status HTTP/1.1\r\nHost: 10.10.2.11:8080\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\nGET /status HTTP/1.1\r\nHost: 10.10.2.11:8080\r\n\r\n"),
-			s2c("HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 401 Unauthorized\r\nServer: Microsoft-IIS/10.0\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"),
+		{Client: netip.MustParseAddrPort("10.10.1.21:50001"), Server: netip.MustParseAddrPort("10.10.2.11:8080"), MSS: 7, Msgs: []dissecttest.Message{
+			dissecttest.C2S("GET /status HTTP/1.1\r\nHost: 10.10.2.11:8080\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\nGET /status HTTP/1.1\r\nHost: 10.10.2.11:8080\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 401 Unauthorized\r\nServer: Microsoft-IIS/10.0\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"),
 		}},
 		// A port nobody registers: found by the content probe.
-		{client: netip.MustParseAddrPort("10.10.1.22:50002"), server: netip.MustParseAddrPort("10.10.2.12:9090"), msgs: []message{
-			c2s("GET /api/v1/tags HTTP/1.1\r\nHost: historian\r\nUser-Agent: Go-http-client/1.1\r\n\r\n"),
-			s2c("HTTP/1.1 200 OK\r\nServer: Cowboy\r\nContent-Length: 2\r\n\r\n[]"),
+		{Client: netip.MustParseAddrPort("10.10.1.22:50002"), Server: netip.MustParseAddrPort("10.10.2.12:9090"), Msgs: []dissecttest.Message{
+			dissecttest.C2S("GET /api/v1/tags HTTP/1.1\r\nHost: historian\r\nUser-Agent: Go-http-client/1.1\r\n\r\n"),
+			dissecttest.S2C("HTTP/1.1 200 OK\r\nServer: Cowboy\r\nContent-Length: 2\r\n\r\n[]"),
 		}},
 	}
-	path := writeCapture(t, convs...)
+	path := dissecttest.WriteTCP(t, convs...)
 	compareWithTshark(t, path, []string{"-d", "tcp.port==9090,http"})
 }
 
@@ -229,7 +210,7 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string) {
 		}
 	}
 	var basic []string
-	for _, v := range tsharkValues(t, path, tsharkArgs, "http.authbasic") {
+	for _, v := range dissecttest.TsharkValues(t, path, tsharkArgs, "http.authbasic") {
 		user, _, _ := strings.Cut(v, ":")
 		basic = append(basic, user)
 	}
@@ -238,11 +219,11 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string) {
 		got   []string
 		want  []string
 	}{
-		{"http.request.method", methods, tsharkValues(t, path, tsharkArgs, "http.request.method")},
-		{"http.host", hosts, tsharkValues(t, path, tsharkArgs, "http.host")},
-		{"http.user_agent", agents, tsharkValues(t, path, tsharkArgs, "http.user_agent")},
-		{"http.response.code", codes, tsharkValues(t, path, tsharkArgs, "http.response.code")},
-		{"http.server", servers, tsharkValues(t, path, tsharkArgs, "http.server")},
+		{"http.request.method", methods, dissecttest.TsharkValues(t, path, tsharkArgs, "http.request.method")},
+		{"http.host", hosts, dissecttest.TsharkValues(t, path, tsharkArgs, "http.host")},
+		{"http.user_agent", agents, dissecttest.TsharkValues(t, path, tsharkArgs, "http.user_agent")},
+		{"http.response.code", codes, dissecttest.TsharkValues(t, path, tsharkArgs, "http.response.code")},
+		{"http.server", servers, dissecttest.TsharkValues(t, path, tsharkArgs, "http.server")},
 		{"http.authbasic (user part)", users, basic},
 	} {
 		sort.Strings(c.got)
@@ -257,13 +238,13 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string) {
 // tshark's dissection of the same files.
 func TestCorpus(t *testing.T) {
 	dir := testenv.Corpus(t)
-	cases := casesWithLayer(t, dir, "http")
+	cases := dissecttest.CasesWithTCPLayer(t, dir, "http")
 	if len(cases) == 0 {
 		t.Fatal("no corpus case carries HTTP")
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			switch c.name {
+		t.Run(c.Name, func(t *testing.T) {
+			switch c.Name {
 			case "enip/cip":
 				// The client's POST requests to port 80 end their header
 				// section with an empty Content-Length and no blank line, so
@@ -276,10 +257,10 @@ func TestCorpus(t *testing.T) {
 				// operation for the Content-Length and the header line; each
 				// SYN that reuses the reset connection's ports starts a new
 				// flow, so all nine are seen.
-				compareRequests(t, c.capture, 9, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE")
+				compareRequests(t, c.Capture, 9, "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE")
 				return
 			}
-			compareWithTshark(t, c.capture, c.tsharkArgs)
+			compareWithTshark(t, c.Capture, c.TsharkArgs)
 		})
 	}
 }
@@ -290,7 +271,7 @@ func TestCorpus(t *testing.T) {
 func compareRequests(t *testing.T, path string, min int, tsharkArgs ...string) {
 	t.Helper()
 	want := map[string]int{}
-	for _, row := range tsharkFields(t, path, tsharkArgs, "http.request.method", "http.host") {
+	for _, row := range dissecttest.TsharkFields(t, path, tsharkArgs, "http.request.method", "http.host") {
 		if len(row["http.request.method"]) > 0 && len(row["http.host"]) > 0 {
 			want[row["http.request.method"][0]+" "+row["http.host"][0]]++
 		}
@@ -337,9 +318,9 @@ func FuzzSession(f *testing.F) {
 		"POST / HTTP/1.1\r\nContent-Length: 4\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\nabcd"} {
 		f.Add([]byte(s))
 	}
-	if dir := corpusDir(); dir != "" {
-		for _, c := range casesWithLayer(f, dir, "http") {
-			dissecttest.SeedFromPcaps(f, filepath.Clean(c.capture), 200)
+	if dir := dissecttest.CorpusDir(); dir != "" {
+		for _, c := range dissecttest.CasesWithTCPLayer(f, dir, "http") {
+			dissecttest.SeedFromPcaps(f, filepath.Clean(c.Capture), 200)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -14,14 +14,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// oracle is the part of a corpus case's oracle.json this test reads.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
 func causeCode(name string) int {
 	for c := range 64 {
 		if CauseName(uint8(c)) == name {
@@ -121,7 +113,7 @@ func TestCorpus(t *testing.T) {
 	for _, cc := range dissecttest.ProtocolCases(t, "iec104") {
 		name := cc.Name
 		t.Run(name, func(t *testing.T) {
-			var o oracle
+			var o dissecttest.Oracle
 			cc.ReadOracle(t, &o)
 			ops := dissecttest.Operations(t, cc.Capture, "iec104").Ops
 			for _, op := range ops {

@@ -1,25 +1,16 @@
 package iec104
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // FuzzSession feeds any bytes, whole and split at any point, to a session
 // in either direction: no panic, and the same operations either way.
 func FuzzSession(f *testing.F) {
-	if dir := os.Getenv("OTWATCH_CORPUS"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(testenv.ModuleRoot(), dir)
-		}
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "iec104", "*", "capture.pcap*"), 60)
-	}
-	for _, s := range []string{
+	dissecttest.SeedFromCorpus(f, "iec104", 60)
+	dissecttest.SeedHex(f,
 		"68 04 07 00 00 00 68 04 0b 00 00 00",
 		"68 0e 00 00 00 00 2d 01 06 00 0a 00 02 00 00 81 68 0e 00 00 02 00 2d 01 07 00 0a 00 02 00 00 81",
 		"68 0e 00 00 00 00 64 01 06 00 0a 00 00 00 00 14 68 0e 02 00 00 00 64 01 0a 00 0a 00 00 00 00 14",
@@ -31,15 +22,8 @@ func FuzzSession(f *testing.F) {
 		"68 15 00 00 00 00 7d 01 0d 00 0a 00 01 00 00 01 00 01 04 aa bb cc dd",
 		"68 17 00 00 00 00 6b 01 06 00 0a 00 00 00 00 34 12 94 41 17 06 04 07 0d",
 		"00 01 02 68 02 68 04 0f 00 00 00 68 04 01 00 0a 00",
-	} {
-		f.Add(dissecttest.Hex(f, s))
-	}
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cut := 0
-		if len(data) > 0 {
-			cut = int(data[0])
-		}
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToServer, data, cut)
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToClient, data, cut*7)
+		dissecttest.FeedBothWays(t, Dissector{}, data)
 	})
 }

@@ -1,19 +1,15 @@
 package lldp
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
@@ -138,42 +134,9 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// lldpFrames returns up to max LLDPDUs (the bytes after the EtherType) of
-// the corpus captures, for fuzz seeds.
-func lldpFrames(t testing.TB, max int) [][]byte {
-	dir := os.Getenv("OTWATCH_CORPUS")
-	if dir != "" && !filepath.IsAbs(dir) {
-		dir = filepath.Join(testenv.ModuleRoot(), dir)
-	}
-	if dir == "" {
-		return nil
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "capture.pcap*"))
-	dec := decode.NewDecoder(decode.DefaultOptions)
-	var p decode.Packet
-	var out [][]byte
-	for _, f := range files {
-		src, err := capture.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for len(out) < max {
-			pkt, err := src.ReadPacket()
-			if errors.Is(err, io.EOF) || err != nil {
-				break
-			}
-			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) == nil && p.EtherType == EtherType {
-				out = append(out, bytes.Clone(p.Payload))
-			}
-		}
-		src.Close()
-	}
-	return out
-}
-
 func FuzzDissect(f *testing.F) {
 	f.Add(dissecttest.Hex(f, full))
-	for _, b := range lldpFrames(f, 20) {
+	for _, b := range dissecttest.CorpusPayloads(f, 20, func(p *decode.Packet) bool { return p.EtherType == EtherType }) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/sysdescr"
 )
 
 func init() { dissect.RegisterEtherType(Dissector{}, EtherType) }
@@ -140,7 +141,7 @@ func decodeTLVs(b []byte, op *dissect.Operation) error {
 				d := dissect.Intern(v)
 				op.Attrs = append(op.Attrs, dissect.Attr{Key: "system_description", Value: d})
 				key := dissect.FactProduct
-				if looksLikeOS(v) {
+				if sysdescr.NamesOS(v) {
 					key = dissect.FactOS
 				}
 				op.Identity = append(op.Identity, dissect.Fact{Key: key, Value: d})

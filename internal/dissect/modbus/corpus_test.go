@@ -16,15 +16,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// oracle is the part of a corpus case's oracle.json this test reads.
-type oracle struct {
-	Packets   int `json:"packets"`
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
 // tsharkCounts counts, from our operations, what tshark counts per Modbus
 // PDU: every request and every response is one occurrence. modbus.func_code
 // is the function code with the exception bit cleared (tshark 4.0 masks it
@@ -127,7 +118,7 @@ func TestCorpus(t *testing.T) {
 		name := cc.Name
 		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
-			var o oracle
+			var o dissecttest.Oracle
 			cc.ReadOracle(t, &o)
 			ops := dissecttest.Operations(t, cc.Capture, "modbus").Ops
 			got := tsharkCounts(ops)
@@ -197,29 +188,13 @@ func checkIdentities(t *testing.T, ops []*dissect.Operation, want []map[string]a
 		if rec["kind"] != "read_device_identification" {
 			continue
 		}
-		exp = append(exp, fmt.Sprintf("unit %v objects %v values %q", rec["unit_id"], list(rec["object_id"]), list(rec["object_value"])))
+		exp = append(exp, fmt.Sprintf("unit %v objects %v values %q", rec["unit_id"], dissecttest.OracleList(rec["object_id"]), dissecttest.OracleList(rec["object_value"])))
 	}
 	slices.Sort(got)
 	slices.Sort(exp)
 	if !slices.Equal(got, exp) {
 		t.Errorf("device identification:\n got %q\nwant %q", got, exp)
 	}
-}
-
-// list returns an oracle value that is a string or a list of strings as a
-// list.
-func list(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, x := range v {
-			out = append(out, fmt.Sprint(x))
-		}
-		return out
-	}
-	return nil
 }
 
 // checkMalformed checks that every frame tshark marks malformed in Modbus

@@ -1,25 +1,16 @@
 package modbus
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // FuzzSession feeds any bytes, whole and split at any point, to a session
 // in either direction: no panic, and the same operations either way.
 func FuzzSession(f *testing.F) {
-	if dir := os.Getenv("OTWATCH_CORPUS"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(testenv.ModuleRoot(), dir)
-		}
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "modbus", "*", "capture.pcap*"), 40)
-	}
-	for _, s := range []string{
+	dissecttest.SeedFromCorpus(f, "modbus", 40)
+	dissecttest.SeedHex(f,
 		"0001 0000 0006 01 03 0000 000A",
 		"0001 0000 0017 01 03 14 0001000100010001000100010001000100010001",
 		"0001 0000 0003 01 83 02 0002 0000 0006 01 01 0013 0013",
@@ -32,15 +23,8 @@ func FuzzSession(f *testing.F) {
 		"0001 0000 0005 00 5a 00 41 ff",
 		"0001 0000 0001 01 0000 0000 0000",
 		"0001 0001 0006 01 03 0000 0001",
-	} {
-		f.Add(dissecttest.Hex(f, s))
-	}
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cut := 0
-		if len(data) > 0 {
-			cut = int(data[0])
-		}
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToServer, data, cut)
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToClient, data, cut*7)
+		dissecttest.FeedBothWays(t, Dissector{}, data)
 	})
 }

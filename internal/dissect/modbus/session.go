@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
 )
 
 const (
@@ -31,8 +32,7 @@ var (
 // request is an outstanding request: what the response needs to complete
 // the operation. It is kept by value in the session's fixed table.
 type request struct {
-	used    bool
-	seq     uint64
+	pairing.Request
 	tid     uint16
 	unit    uint8
 	fc      uint8
@@ -43,7 +43,6 @@ type request struct {
 	targets [maxTargets]dissect.Target
 	attrs   [maxAttrs]dissect.Attr
 	packet  dissect.PacketRef
-	time    time.Time
 }
 
 func (r *request) target(kind string, addr, count uint16) {
@@ -77,9 +76,7 @@ func (r *request) malformed(reason string) {
 // session is the state of one Modbus/TCP connection.
 type session struct {
 	pending [maxPending]request
-	n       int       // used entries of pending
-	seq     uint64    // arrival order of requests
-	first   time.Time // no outstanding request is older
+	reqs    pairing.Requests // the outstanding entries of pending
 	resync  [2]bool
 	orphan  request // scratch for a response whose request was not seen
 	// reversed is set when the side on port 502 opened the connection: it
@@ -168,8 +165,8 @@ func (s *session) Gap(dir dissect.Direction, _ int, _ *dissect.Context) {
 
 // Close emits the requests still waiting for a response, oldest first.
 func (s *session) Close(ctx *dissect.Context) {
-	for s.n > 0 {
-		s.unanswered(s.oldest(time.Time{}), ctx)
+	for s.reqs.Len() > 0 {
+		s.unanswered(pairing.Oldest(s.pending[:], time.Time{}), ctx)
 	}
 }
 
@@ -190,41 +187,11 @@ func resync(data []byte) int {
 	return -1
 }
 
-// oldest returns the earliest outstanding request sent before deadline
-// (any, when deadline is zero), or nil.
-func (s *session) oldest(deadline time.Time) *request {
-	var o *request
-	for i := range s.pending {
-		r := &s.pending[i]
-		if !r.used || (!deadline.IsZero() && !r.time.Before(deadline)) {
-			continue
-		}
-		if o == nil || r.seq < o.seq {
-			o = r
-		}
-	}
-	return o
-}
-
 // expire emits the requests that have waited longer than the pairing
 // window.
 func (s *session) expire(ctx *dissect.Context) {
-	if s.n == 0 {
-		return
-	}
-	deadline := ctx.Time.Add(-pairTimeout)
-	if !s.first.Before(deadline) {
-		return
-	}
-	for r := s.oldest(deadline); r != nil; r = s.oldest(deadline) {
-		s.unanswered(r, ctx)
-	}
-	// Every request left was sent at or after deadline.
-	s.first = ctx.Time
-	for i := range s.pending {
-		if r := &s.pending[i]; r.used && r.time.Before(s.first) {
-			s.first = r.time
-		}
+	if s.reqs.Len() > 0 {
+		pairing.Expire(&s.reqs, s.pending[:], ctx.Time, pairTimeout, func(r *request) { s.unanswered(r, ctx) })
 	}
 }
 
@@ -237,11 +204,11 @@ func (s *session) slot(tid uint16, ctx *dissect.Context) *request {
 	seen := 0
 	for i := range s.pending {
 		r := &s.pending[i]
-		if !r.used {
+		if !r.Used {
 			if free == nil {
 				free = r
 			}
-			if seen == s.n {
+			if seen == s.reqs.Len() {
 				break
 			}
 			continue
@@ -255,7 +222,7 @@ func (s *session) slot(tid uint16, ctx *dissect.Context) *request {
 	if free != nil {
 		return free
 	}
-	r := s.oldest(time.Time{})
+	r := pairing.Oldest(s.pending[:], time.Time{})
 	s.unanswered(r, ctx)
 	return r
 }
@@ -263,12 +230,8 @@ func (s *session) slot(tid uint16, ctx *dissect.Context) *request {
 // request records a request until its response arrives.
 func (s *session) request(tid uint16, unit byte, pdu []byte, oversize bool, ctx *dissect.Context) {
 	r := s.slot(tid, ctx)
-	*r = request{used: true, seq: s.seq, tid: tid, unit: unit, fc: pdu[0], packet: ctx.Packet, time: ctx.Time}
-	s.seq++
-	if s.n == 0 || r.time.Before(s.first) {
-		s.first = r.time
-	}
-	s.n++
+	*r = request{tid: tid, unit: unit, fc: pdu[0], packet: ctx.Packet}
+	s.reqs.Add(&r.Request, ctx.Time)
 	parseRequest(r, pdu)
 	if oversize {
 		r.malformed(reasonOversize)
@@ -278,19 +241,19 @@ func (s *session) request(tid uint16, unit byte, pdu []byte, oversize bool, ctx 
 // find returns the outstanding request answered by a response with
 // transaction id tid and function code fc (exception bit cleared), or nil.
 func (s *session) find(tid uint16, fc byte) *request {
-	if s.n == 0 {
+	if s.reqs.Len() == 0 {
 		return nil
 	}
 	seen := 0
 	for i := range s.pending {
 		r := &s.pending[i]
-		if !r.used {
+		if !r.Used {
 			continue
 		}
 		if r.tid == tid && r.fc == fc {
 			return r
 		}
-		if seen++; seen == s.n {
+		if seen++; seen == s.reqs.Len() {
 			break
 		}
 	}
@@ -318,9 +281,8 @@ func (s *session) response(tid uint16, unit byte, pdu []byte, oversize bool, ctx
 		malformed(op, reasonOversize)
 	}
 	ctx.Emit(op)
-	if r.used {
-		r.used = false
-		s.n--
+	if r.Used {
+		s.reqs.Free(&r.Request)
 	}
 }
 
@@ -328,14 +290,13 @@ func (s *session) response(tid uint16, unit byte, pdu []byte, oversize bool, ctx
 // entry.
 func (s *session) unanswered(r *request, ctx *dissect.Context) {
 	op := s.op(ctx)
-	op.Time = r.time
+	op.Time = r.Time
 	op.Packets[0] = r.packet
 	op.Request = true
 	fill(op, r)
 	requestViolation(op, r)
 	ctx.Emit(op)
-	r.used = false
-	s.n--
+	s.reqs.Free(&r.Request)
 }
 
 // malformedADU emits an ADU whose MBAP header violates the protocol.

@@ -16,13 +16,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// oracle is the part of a corpus case's oracle.json this test reads.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields map[string]map[string]int `json:"fields"`
-	} `json:"protocols"`
-}
-
 // levels maps our version names to the protocol level tshark prints as
 // mqtt.ver.
 var levels = map[string]string{"3.1": "3", "3.1.1": "4", "5.0": "5"}
@@ -119,7 +112,7 @@ func TestCorpus(t *testing.T) {
 		name := cc.Name
 		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
-			var o oracle
+			var o dissecttest.Oracle
 			cc.ReadOracle(t, &o)
 			c := dissecttest.Operations(t, cc.Capture, "mqtt")
 			if os.Getenv("MQTT_DUMP") != "" {

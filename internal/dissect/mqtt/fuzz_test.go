@@ -1,27 +1,19 @@
 package mqtt
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // FuzzSession feeds any bytes, whole and split at any point, to a session
 // in either direction: no panic, and the same operations either way.
 func FuzzSession(f *testing.F) {
-	if dir := os.Getenv("OTWATCH_CORPUS"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(testenv.ModuleRoot(), dir)
-		}
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "mqtt", "*", "capture.pcap*"), 20)
-	}
-	for _, s := range []string{
+	dissecttest.SeedFromCorpus(f, "mqtt", 20)
+	dissecttest.SeedHex(f,
 		connect311,
-		connect311 + "20020000",
+		connect311+"20020000",
 		"1013 00044d515454 05 02003c 03210014 0003616263 2003008600",
 		"300a0003612f6268656c6c6f 320c0003612f62000768656c6c6f 40020007",
 		"340c0003612f62000968656c6c6f 50020009 62020009 70020009",
@@ -30,16 +22,9 @@ func FuzzSession(f *testing.F) {
 		"30 a08d06 0003 612f62 0000",
 		"30ffffffff01",
 		"0000",
-	} {
-		f.Add(dissecttest.Hex(f, s))
-	}
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cut := 0
-		if len(data) > 0 {
-			cut = int(data[0])
-		}
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToServer, data, cut)
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToClient, data, cut*7)
+		dissecttest.FeedBothWays(t, Dissector{}, data)
 	})
 }
 

@@ -16,7 +16,7 @@ func FuzzSession(f *testing.F) {
 		b := dissecttest.Hex(f, h)
 		f.Add(b, len(b)/2)
 	}
-	for _, p := range udpPayloads(f, filepath.Join(corpusDir(), "*", "*", "capture.pcap*"), 60, NamePort, DatagramPort) {
+	for _, p := range dissecttest.UDPPayloads(f, filepath.Join(dissecttest.CorpusDir(), "*", "*", "capture.pcap*"), 60, NamePort, DatagramPort) {
 		f.Add(p, len(p)/3)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut int) {

@@ -32,7 +32,7 @@ func list(s string) []string {
 // its frame and returns the operations.
 func compareWithTshark(t *testing.T, path string) []*dissect.Operation {
 	t.Helper()
-	want := tsharkFields(t, path, "nbns || nbdgm", tsharkNB...)
+	want := dissecttest.TsharkFrames(t, path, "nbns || nbdgm", tsharkNB...)
 	ops := dissecttest.Operations(t, path, "netbios").Ops
 	for _, op := range ops {
 		frame := op.Packets[0].Frame
@@ -101,10 +101,10 @@ func TestTshark(t *testing.T) {
 	m1 := net.HardwareAddr{0, 0x1b, 0x1b, 0x8a, 0x22, 0x11}
 	m2 := net.HardwareAddr{0, 0x80, 0xf4, 0, 0, 2}
 	ff := net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
-	g := func(src, dst netip.AddrPort, sm, dm net.HardwareAddr, h string) datagram {
-		return datagram{src, dst, sm, dm, gopacket.Payload(dissecttest.Hex(t, h))}
+	g := func(src, dst netip.AddrPort, sm, dm net.HardwareAddr, h string) dissecttest.Datagram {
+		return dissecttest.Datagram{Src: src, Dst: dst, SrcMAC: sm, DstMAC: dm, Payload: gopacket.Payload(dissecttest.Hex(t, h))}
 	}
-	path := writeUDP(t,
+	path := dissecttest.WriteUDP(t,
 		g(a, bc, m1, ff, registration),
 		g(b, bc, m2, ff, "8002 0110 0001 0000 0000 0000 "+encode("PLC01", 0)+" 0020 0001"),
 		g(a, b, m1, m2, positive),
@@ -121,8 +121,8 @@ func TestTshark(t *testing.T) {
 
 // TestCorpusTshark compares the NetBIOS frames of the corpus with tshark.
 func TestCorpusTshark(t *testing.T) {
-	caps := corpusCaptures(t, ":nbns")
-	for _, c := range corpusCaptures(t, ":nbdgm") {
+	caps := dissecttest.CorpusCaptures(t, ":nbns")
+	for _, c := range dissecttest.CorpusCaptures(t, ":nbdgm") {
 		if !slices.Contains(caps, c) {
 			caps = append(caps, c)
 		}

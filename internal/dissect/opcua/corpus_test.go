@@ -14,14 +14,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// oracle is the part of a corpus case's oracle.json this test reads.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
 func policyURI(name string) string {
 	for _, p := range policies {
 		if p.name == name {
@@ -157,7 +149,7 @@ func TestCorpus(t *testing.T) {
 		name := cc.Name
 		oraclePath := cc.OraclePath
 		t.Run(name, func(t *testing.T) {
-			var o oracle
+			var o dissecttest.Oracle
 			cc.ReadOracle(t, &o)
 			ops := dissecttest.Operations(t, cc.Capture, "opcua").Ops
 			got := tsharkCounts(ops)
@@ -238,7 +230,7 @@ func oracleIdentities(want []map[string]any) map[string]bool {
 		if rec["kind"] != "application_description" {
 			continue
 		}
-		uris, products := list(rec["application_uri"]), list(rec["product_uri"])
+		uris, products := dissecttest.OracleList(rec["application_uri"]), dissecttest.OracleList(rec["product_uri"])
 		for i, u := range uris {
 			p := ""
 			if i < len(products) {
@@ -248,22 +240,6 @@ func oracleIdentities(want []map[string]any) map[string]bool {
 		}
 	}
 	return exp
-}
-
-// list returns an oracle value that is a string or a list of strings as a
-// list.
-func list(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, x := range v {
-			out = append(out, fmt.Sprint(x))
-		}
-		return out
-	}
-	return nil
 }
 
 // checkZeekActivate checks that every user name token of ICSNPP's

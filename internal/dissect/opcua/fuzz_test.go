@@ -1,24 +1,15 @@
 package opcua
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
 
 // FuzzSession feeds any bytes, whole and split at any point, to a session
 // in either direction: no panic, and the same operations either way.
 func FuzzSession(f *testing.F) {
-	if dir := os.Getenv("OTWATCH_CORPUS"); dir != "" {
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(testenv.ModuleRoot(), dir)
-		}
-		dissecttest.SeedFromPcaps(f, filepath.Join(dir, "opcua", "*", "capture.pcap*"), 30)
-	}
+	dissecttest.SeedFromCorpus(f, "opcua", 30)
 	const none = "http://opcfoundation.org/UA/SecurityPolicy#None"
 	user := enc(nil).str("p").str("u").str("pw").null()
 	for _, b := range [][]byte{
@@ -40,11 +31,6 @@ func FuzzSession(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cut := 0
-		if len(data) > 0 {
-			cut = int(data[0])
-		}
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToServer, data, cut)
-		dissecttest.FeedWholeAndSplit(t, Dissector{}, dissect.ToClient, data, cut*7)
+		dissecttest.FeedBothWays(t, Dissector{}, data)
 	})
 }

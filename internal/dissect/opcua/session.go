@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
 )
 
 const (
@@ -84,9 +85,8 @@ const (
 // request is an outstanding request, kept by value in the session's fixed
 // table until its response arrives.
 type request struct {
-	used    bool
+	pairing.Request
 	kind    uint8
-	seq     uint64
 	id      uint32 // request id of the sequence header
 	chunks  uint32
 	reason  string
@@ -96,7 +96,6 @@ type request struct {
 	attrs   [maxAttrs]dissect.Attr
 	facts   [maxFacts]dissect.Fact
 	packet  dissect.PacketRef
-	time    time.Time
 	fnName  string
 	fnClass dissect.Class
 	fnCode  int
@@ -140,9 +139,7 @@ func (p *partial) add(body []byte, cut bool) {
 // session is the state of one OPC UA TCP connection.
 type session struct {
 	pending [maxPending]request
-	n       int
-	seq     uint64
-	first   time.Time
+	reqs    pairing.Requests // the outstanding entries of pending
 	resync  [2]bool
 	skip    [2]int // bytes of a large chunk still to skip
 	partial [2]partial
@@ -254,8 +251,8 @@ func (s *session) Gap(dir dissect.Direction, _ int, _ *dissect.Context) {
 
 // Close emits the requests still waiting for a response, oldest first.
 func (s *session) Close(ctx *dissect.Context) {
-	for s.n > 0 {
-		s.unanswered(s.oldest(time.Time{}), ctx)
+	for s.reqs.Len() > 0 {
+		s.unanswered(pairing.Oldest(s.pending[:], time.Time{}), ctx)
 	}
 }
 
@@ -863,12 +860,8 @@ func (s *session) malformed(dir dissect.Direction, reason string, ctx *dissect.C
 
 // fill resets table entry r for a new request.
 func (s *session) fill(r *request, kind uint8, id uint32, ctx *dissect.Context) {
-	*r = request{used: true, kind: kind, id: id, seq: s.seq, packet: ctx.Packet, time: ctx.Time}
-	s.seq++
-	if s.n == 0 || r.time.Before(s.first) {
-		s.first = r.time
-	}
-	s.n++
+	*r = request{kind: kind, id: id, packet: ctx.Packet}
+	s.reqs.Add(&r.Request, ctx.Time)
 }
 
 // emitFill copies what request r says into op.
@@ -888,18 +881,17 @@ func (s *session) emitFill(op *dissect.Operation, r *request) {
 }
 
 func (s *session) free(r *request) {
-	r.used = false
-	s.n--
+	s.reqs.Free(&r.Request)
 }
 
 // find returns the outstanding request of kind with request id id, or nil.
 func (s *session) find(kind uint8, id uint32) *request {
-	if s.n == 0 {
+	if s.reqs.Len() == 0 {
 		return nil
 	}
 	for i := range s.pending {
 		r := &s.pending[i]
-		if r.used && r.kind == kind && r.id == id {
+		if r.Used && r.kind == kind && r.id == id {
 			return r
 		}
 	}
@@ -915,49 +907,20 @@ func (s *session) slot(kind uint8, id uint32, ctx *dissect.Context) *request {
 		return r
 	}
 	for i := range s.pending {
-		if !s.pending[i].used {
+		if !s.pending[i].Used {
 			return &s.pending[i]
 		}
 	}
-	r := s.oldest(time.Time{})
+	r := pairing.Oldest(s.pending[:], time.Time{})
 	s.unanswered(r, ctx)
 	return r
-}
-
-// oldest returns the earliest outstanding request sent before deadline
-// (any, when deadline is zero), or nil.
-func (s *session) oldest(deadline time.Time) *request {
-	var o *request
-	for i := range s.pending {
-		r := &s.pending[i]
-		if !r.used || (!deadline.IsZero() && !r.time.Before(deadline)) {
-			continue
-		}
-		if o == nil || r.seq < o.seq {
-			o = r
-		}
-	}
-	return o
 }
 
 // expire emits the requests that have waited longer than the pairing
 // window.
 func (s *session) expire(ctx *dissect.Context) {
-	if s.n == 0 {
-		return
-	}
-	deadline := ctx.Time.Add(-pairTimeout)
-	if !s.first.Before(deadline) {
-		return
-	}
-	for r := s.oldest(deadline); r != nil; r = s.oldest(deadline) {
-		s.unanswered(r, ctx)
-	}
-	s.first = ctx.Time
-	for i := range s.pending {
-		if r := &s.pending[i]; r.used && r.time.Before(s.first) {
-			s.first = r.time
-		}
+	if s.reqs.Len() > 0 {
+		pairing.Expire(&s.reqs, s.pending[:], ctx.Time, pairTimeout, func(r *request) { s.unanswered(r, ctx) })
 	}
 }
 
@@ -965,7 +928,7 @@ func (s *session) expire(ctx *dissect.Context) {
 // its entry.
 func (s *session) unanswered(r *request, ctx *dissect.Context) {
 	op := s.op(ctx)
-	op.Time = r.time
+	op.Time = r.Time
 	op.Packets[0] = r.packet
 	op.Request = true
 	s.emitFill(op, r)

@@ -206,7 +206,7 @@ func BenchmarkCMWrite(b *testing.B) {
 }
 
 func FuzzSession(f *testing.F) {
-	dissecttest.SeedFromPcaps(f, corpusGlob(), 40)
+	dissecttest.SeedFromCorpus(f, "profinet", 40)
 	for _, h := range []string{readIM0Req, readIM0Res, writeReq, writeErr, connectReq} {
 		f.Add(dissecttest.Hex(f, h))
 	}

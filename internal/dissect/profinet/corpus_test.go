@@ -1,7 +1,6 @@
 package profinet
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,20 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otwatch/otwatch/internal/capture"
 	"github.com/otwatch/otwatch/internal/decode"
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 	"github.com/otwatch/otwatch/internal/testenv"
 )
-
-// oracle is the part of oracle.json compared here.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
 
 // run feeds a capture through the pipeline with a fresh frame dissector
 // and reports the pending DCP requests at the end, as the sensor does
@@ -179,7 +169,7 @@ func TestCorpus(t *testing.T) {
 	for _, o := range oracles {
 		name := filepath.Base(filepath.Dir(o))
 		t.Run(name, func(t *testing.T) {
-			var doc oracle
+			var doc dissecttest.Oracle
 			b, err := os.ReadFile(o)
 			if err != nil {
 				t.Fatal(err)
@@ -230,12 +220,9 @@ func TestCorpus(t *testing.T) {
 // corpusGlob is the pattern of the corpus captures of this protocol, or
 // "" without a corpus.
 func corpusGlob() string {
-	dir := os.Getenv("OTWATCH_CORPUS")
+	dir := dissecttest.CorpusDir()
 	if dir == "" {
 		return ""
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(testenv.ModuleRoot(), dir)
 	}
 	return filepath.Join(dir, "profinet", "*", "capture.pcap*")
 }
@@ -291,25 +278,11 @@ func rtFrames(t testing.TB, max int) [][]byte {
 		return nil
 	}
 	files, _ := filepath.Glob(glob)
-	dec := decode.NewDecoder(decode.DefaultOptions)
-	var p decode.Packet
 	var out [][]byte
 	for _, f := range files {
-		src, err := capture.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n := 0; n < max; {
-			pkt, err := src.ReadPacket()
-			if err != nil {
-				break
-			}
-			if dec.Decode(pkt.LinkType, pkt.Data, pkt.Timestamp, &p) == nil && p.EtherType == EtherType && !p.SrcIP.IsValid() {
-				out = append(out, bytes.Clone(p.Payload))
-				n++
-			}
-		}
-		src.Close()
+		out = append(out, dissecttest.MatchingPayloads(t, f, max, func(p *decode.Packet) bool {
+			return p.EtherType == EtherType && !p.SrcIP.IsValid()
+		})...)
 	}
 	return out
 }

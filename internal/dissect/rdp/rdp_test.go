@@ -12,25 +12,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 3389)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s code=%d %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code, op.Result.Text)
 	for _, a := range op.Attrs {
@@ -71,12 +52,12 @@ func TestSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var msgs []message
+			var msgs []dissecttest.Message
 			for i, m := range tt.msgs {
-				msgs = append(msgs, message{i%2 == 0, hx(t, m)})
+				msgs = append(msgs, dissecttest.Message{ToServer: i%2 == 0, Data: hx(t, m)})
 			}
 			var got []string
-			for _, op := range feed(t, msgs...) {
+			for _, op := range dissecttest.FeedMessages(t, Dissector{}, 3389, msgs...) {
 				got = append(got, summary(op))
 			}
 			if len(got) != 1 || got[0] != tt.want {
@@ -102,11 +83,11 @@ func TestProbe(t *testing.T) {
 // TestAgainstTshark compares the cookie and negotiated protocols with
 // tshark's rdp fields.
 func TestAgainstTshark(t *testing.T) {
-	path := writeCapture(t,
-		conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"), server: netip.MustParseAddrPort("10.10.2.10:3389"),
-			msgs: []message{c2s(hx(t, crEltons)), s2c(hx(t, ccRDP))}},
-		conversation{client: netip.MustParseAddrPort("10.10.1.21:50001"), server: netip.MustParseAddrPort("10.10.2.11:3389"),
-			msgs: []message{c2s(hx(t, crHybrid)), s2c(hx(t, ccHybrid)), c2s("\x16\x03\x01\x00\x05hello")}},
+	path := dissecttest.WriteTCP(t,
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"), Server: netip.MustParseAddrPort("10.10.2.10:3389"),
+			Msgs: []dissecttest.Message{dissecttest.C2S(hx(t, crEltons)), dissecttest.S2C(hx(t, ccRDP))}},
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.21:50001"), Server: netip.MustParseAddrPort("10.10.2.11:3389"),
+			Msgs: []dissecttest.Message{dissecttest.C2S(hx(t, crHybrid)), dissecttest.S2C(hx(t, ccHybrid)), dissecttest.C2S("\x16\x03\x01\x00\x05hello")}},
 	)
 	var cookies, requested, selected []string
 	for _, op := range dissecttest.Operations(t, path, "rdp").Ops {
@@ -133,7 +114,7 @@ func TestAgainstTshark(t *testing.T) {
 		return out
 	}
 	var wantCookies []string
-	for _, c := range tsharkValues(t, path, nil, "rdp.rt_cookie") {
+	for _, c := range dissecttest.TsharkValues(t, path, nil, "rdp.rt_cookie") {
 		wantCookies = append(wantCookies, strings.TrimRight(c, "\r\n"))
 	}
 	for _, c := range []struct {
@@ -141,9 +122,9 @@ func TestAgainstTshark(t *testing.T) {
 		got, want []string
 	}{
 		{"rdp.rt_cookie", cookies, wantCookies},
-		{"rdp.negReq.requestedProtocols", requested, names(tsharkValues(t, path, nil, "rdp.negReq.requestedProtocols"))},
+		{"rdp.negReq.requestedProtocols", requested, names(dissecttest.TsharkValues(t, path, nil, "rdp.negReq.requestedProtocols"))},
 		// tshark files the response's selectedProtocol under negReq.
-		{"rdp.negReq.selectedProtocol", selected, names(tsharkValues(t, path, nil, "rdp.negReq.selectedProtocol"))},
+		{"rdp.negReq.selectedProtocol", selected, names(dissecttest.TsharkValues(t, path, nil, "rdp.negReq.selectedProtocol"))},
 	} {
 		slices.Sort(c.got)
 		slices.Sort(c.want)

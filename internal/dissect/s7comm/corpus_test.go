@@ -15,14 +15,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// oracle is the part of a corpus oracle.json this test reads.
-type oracle struct {
-	Protocols map[string]struct {
-		Fields     map[string]map[string]int `json:"fields"`
-		Identities []map[string]any          `json:"identities"`
-	} `json:"protocols"`
-}
-
 func fact(op *dissect.Operation, key string) string {
 	for _, f := range op.Identity {
 		if f.Key == key {
@@ -119,7 +111,7 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var o oracle
+			var o dissecttest.Oracle
 			if err := json.Unmarshal(raw, &o); err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +164,7 @@ func TestCorpus(t *testing.T) {
 
 // checkIdentities compares the SZL identity records tshark extracted with
 // the facts of the operations.
-func checkIdentities(t *testing.T, o oracle, ops []*dissect.Operation) {
+func checkIdentities(t *testing.T, o dissecttest.Oracle, ops []*dissect.Operation) {
 	have := map[string]bool{}
 	for _, op := range ops {
 		for _, f := range op.Identity {

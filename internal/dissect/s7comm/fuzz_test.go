@@ -1,24 +1,12 @@
 package s7comm
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
-	"github.com/otwatch/otwatch/internal/testenv"
 )
-
-// corpusDir returns $OTWATCH_CORPUS resolved like testenv.Corpus, or ""
-// (fuzz seeding must not fail without the corpus).
-func corpusDir() string {
-	dir := os.Getenv("OTWATCH_CORPUS")
-	if dir != "" && !filepath.IsAbs(dir) {
-		dir = filepath.Join(testenv.ModuleRoot(), dir)
-	}
-	return dir
-}
 
 func FuzzSession(f *testing.F) {
 	for _, h := range []string{
@@ -32,7 +20,7 @@ func FuzzSession(f *testing.F) {
 	} {
 		f.Add(byte(0), uint16(0), dissecttest.Hex(f, h))
 	}
-	if dir := corpusDir(); dir != "" {
+	if dir := dissecttest.CorpusDir(); dir != "" {
 		files, _ := filepath.Glob(filepath.Join(dir, "s7comm", "*", "capture.pcap*"))
 		for _, file := range files {
 			for i, p := range dissecttest.Payloads(f, file, 40) {

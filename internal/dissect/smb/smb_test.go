@@ -95,41 +95,22 @@ var (
 
 	// smb2Session is a client negotiating SMB 2.1, authenticating with
 	// NTLM, connecting to a share, being refused a file and echoing.
-	smb2Session = []message{
-		c2s(nbss(smb2(0, 0, false, 0, cat(le16(36), le16(3), le16(1), le16(0), le32(0), make([]byte, 16), make([]byte, 8), le16(0x0202), le16(0x0210), le16(0x0300))))),
-		s2c(nbss(smb2(0, 0, true, 0, cat(le16(65), le16(1), le16(0x0210), le16(0), make([]byte, 16), le32(0), le32(65536), le32(65536), le32(65536), make([]byte, 16), le16(128), le16(0), le32(0), []byte{0})))),
-		c2s(nbss(smb2(1, 1, false, 0, sessionSetupReq(ntlmNegotiate)))),
-		s2c(nbss(smb2(1, 1, true, 0xc0000016, sessionSetupResp(ntlmChallenge())))),
-		c2s(nbss(smb2(1, 2, false, 0, sessionSetupReq(ntlmAuthenticate())))),
-		s2c(nbss(smb2(1, 2, true, 0, sessionSetupResp(nil)))),
-		c2s(nbss(smb2(3, 3, false, 0, cat(le16(9), le16(0), le16(72), le16(len(u16s(path))), u16s(path))))),
-		s2c(nbss(smb2(3, 3, true, 0, cat(le16(16), []byte{1, 0}, le32(0), le32(0), le32(0x1f01ff))))),
-		c2s(nbss(smb2(5, 4, false, 0, cat(le16(57), []byte{0, 0}, le32(2), make([]byte, 16), le32(0x120089), le32(0), le32(7), le32(1), le32(0x40),
+	smb2Session = []dissecttest.Message{
+		dissecttest.C2S(nbss(smb2(0, 0, false, 0, cat(le16(36), le16(3), le16(1), le16(0), le32(0), make([]byte, 16), make([]byte, 8), le16(0x0202), le16(0x0210), le16(0x0300))))),
+		dissecttest.S2C(nbss(smb2(0, 0, true, 0, cat(le16(65), le16(1), le16(0x0210), le16(0), make([]byte, 16), le32(0), le32(65536), le32(65536), le32(65536), make([]byte, 16), le16(128), le16(0), le32(0), []byte{0})))),
+		dissecttest.C2S(nbss(smb2(1, 1, false, 0, sessionSetupReq(ntlmNegotiate)))),
+		dissecttest.S2C(nbss(smb2(1, 1, true, 0xc0000016, sessionSetupResp(ntlmChallenge())))),
+		dissecttest.C2S(nbss(smb2(1, 2, false, 0, sessionSetupReq(ntlmAuthenticate())))),
+		dissecttest.S2C(nbss(smb2(1, 2, true, 0, sessionSetupResp(nil)))),
+		dissecttest.C2S(nbss(smb2(3, 3, false, 0, cat(le16(9), le16(0), le16(72), le16(len(u16s(path))), u16s(path))))),
+		dissecttest.S2C(nbss(smb2(3, 3, true, 0, cat(le16(16), []byte{1, 0}, le32(0), le32(0), le32(0x1f01ff))))),
+		dissecttest.C2S(nbss(smb2(5, 4, false, 0, cat(le16(57), []byte{0, 0}, le32(2), make([]byte, 16), le32(0x120089), le32(0), le32(7), le32(1), le32(0x40),
 			le16(120), le16(len(u16s(file))), le32(0), le32(0), u16s(file))))),
-		s2c(nbss(smb2(5, 4, true, 0xc0000022, cat(le16(9), []byte{0, 0}, le32(0), []byte{0})))),
-		c2s(nbss(smb2(13, 5, false, 0, cat(le16(4), le16(0))))),
-		s2c(nbss(smb2(13, 5, true, 0, cat(le16(4), le16(0))))),
+		dissecttest.S2C(nbss(smb2(5, 4, true, 0xc0000022, cat(le16(9), []byte{0, 0}, le32(0), []byte{0})))),
+		dissecttest.C2S(nbss(smb2(13, 5, false, 0, cat(le16(4), le16(0))))),
+		dissecttest.S2C(nbss(smb2(13, 5, true, 0, cat(le16(4), le16(0))))),
 	}
 )
-
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 445)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
 
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %d %s req=%v resp=%v %s %#x", op.FunctionName, op.FunctionCode, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code)
@@ -155,7 +136,7 @@ func TestSMB2Session(t *testing.T) {
 		"echo 13 other req=true resp=true ok 0x0",
 	}
 	var got []string
-	for _, op := range feed(t, smb2Session...) {
+	for _, op := range dissecttest.FeedMessages(t, Dissector{}, 445, smb2Session...) {
 		got = append(got, summary(op))
 	}
 	if !slices.Equal(got, want) {
@@ -178,7 +159,7 @@ func TestNetBIOS(t *testing.T) {
 		return string(append(out, 0))
 	}
 	req := "\x81\x00\x00\x44" + enc("PLC-SRV", 0x20) + enc("EWS01", 0)
-	ops := feed(t, c2s(req), s2c("\x83\x00\x00\x01\x82"))
+	ops := dissecttest.FeedMessages(t, Dissector{}, 445, dissecttest.C2S(req), dissecttest.S2C("\x83\x00\x00\x01\x82"))
 	want := "session_request 129 other req=true resp=true error 0x82 netbios_name:PLC-SRV fact:hostname=PLC-SRV(server=true) fact:hostname=EWS01(server=false)"
 	if len(ops) != 1 || summary(ops[0]) != want {
 		t.Errorf("operations %v, want %s", ops, want)
@@ -190,7 +171,7 @@ func TestNetBIOS(t *testing.T) {
 
 func TestProbe(t *testing.T) {
 	for in, want := range map[string]bool{
-		smb2Session[0].data:            true,
+		smb2Session[0].Data:            true,
 		"\x00\x00\x00\x2f\xffSMBr":     true,
 		"\x00\x00\x00\x10\xfdSMB":      true,
 		"\x00\x00\x00\x06\x00\x01\x00": false,
@@ -228,7 +209,7 @@ func tsharkCounts(t *testing.T, path string, cmdField, respField string) map[str
 	m := map[string]int{}
 	// SMB over TCP only: the captures also carry SMB browser
 	// announcements in NetBIOS datagrams (UDP 138).
-	for _, row := range tsharkFields(t, path, []string{"-Y", "tcp"}, cmdField, respField) {
+	for _, row := range dissecttest.TsharkFields(t, path, []string{"-Y", "tcp"}, cmdField, respField) {
 		cmds, resp := row[cmdField], row[respField]
 		if len(cmds) == 0 || len(resp) == 0 {
 			continue
@@ -253,8 +234,8 @@ func tsharkCounts(t *testing.T, path string, cmdField, respField string) map[str
 }
 
 func TestSMB2AgainstTshark(t *testing.T) {
-	path := writeCapture(t, conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"),
-		server: netip.MustParseAddrPort("10.10.2.10:445"), msgs: smb2Session})
+	path := dissecttest.WriteTCP(t, dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"),
+		Server: netip.MustParseAddrPort("10.10.2.10:445"), Msgs: smb2Session})
 	ops := dissecttest.Operations(t, path, "smb").Ops
 	if got, want := opCounts(ops), tsharkCounts(t, path, "smb2.cmd", "smb2.flags.response"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("commands: otwatch %v, tshark %v", got, want)
@@ -285,7 +266,7 @@ func TestSMB2AgainstTshark(t *testing.T) {
 		}
 	}
 	var wantDialect []string
-	for _, row := range tsharkFields(t, path, nil, "smb2.dialect", "smb2.flags.response") {
+	for _, row := range dissecttest.TsharkFields(t, path, nil, "smb2.dialect", "smb2.flags.response") {
 		if r := row["smb2.flags.response"]; len(r) > 0 && (r[0] == "1" || r[0] == "True") {
 			for _, d := range row["smb2.dialect"] {
 				n, _ := strconv.ParseUint(strings.TrimPrefix(d, "0x"), 16, 16)
@@ -296,13 +277,13 @@ func TestSMB2AgainstTshark(t *testing.T) {
 	// tshark repeats the tree name on every message of the tree; the tree
 	// connect request is the one that carries it.
 	var wantTrees []string
-	for _, row := range tsharkFields(t, path, nil, "smb2.tree", "smb2.cmd", "smb2.flags.response") {
+	for _, row := range dissecttest.TsharkFields(t, path, nil, "smb2.tree", "smb2.cmd", "smb2.flags.response") {
 		if c := row["smb2.cmd"]; len(c) > 0 && c[0] == "3" && row["smb2.flags.response"][0] != "1" && row["smb2.flags.response"][0] != "True" {
 			wantTrees = append(wantTrees, row["smb2.tree"]...)
 		}
 	}
 	var wantFiles []string
-	for _, row := range tsharkFields(t, path, nil, "smb2.filename", "smb2.cmd", "smb2.flags.response") {
+	for _, row := range dissecttest.TsharkFields(t, path, nil, "smb2.filename", "smb2.cmd", "smb2.flags.response") {
 		if c := row["smb2.cmd"]; len(c) > 0 && c[0] == "5" && row["smb2.flags.response"][0] != "1" && row["smb2.flags.response"][0] != "True" {
 			wantFiles = append(wantFiles, row["smb2.filename"]...)
 		}
@@ -311,9 +292,9 @@ func TestSMB2AgainstTshark(t *testing.T) {
 		field     string
 		got, want []string
 	}{
-		{"ntlmssp.auth.username", users, tsharkValues(t, path, nil, "ntlmssp.auth.username")},
-		{"ntlmssp.auth.domain", domains, tsharkValues(t, path, nil, "ntlmssp.auth.domain")},
-		{"ntlmssp.auth.hostname", hosts, tsharkValues(t, path, nil, "ntlmssp.auth.hostname")},
+		{"ntlmssp.auth.username", users, dissecttest.TsharkValues(t, path, nil, "ntlmssp.auth.username")},
+		{"ntlmssp.auth.domain", domains, dissecttest.TsharkValues(t, path, nil, "ntlmssp.auth.domain")},
+		{"ntlmssp.auth.hostname", hosts, dissecttest.TsharkValues(t, path, nil, "ntlmssp.auth.hostname")},
 		{"smb2.dialect (response)", dialects, wantDialect},
 		{"smb2.tree (tree connect request)", trees, wantTrees},
 		{"smb2.filename (create request)", files, wantFiles},
@@ -332,16 +313,16 @@ func TestSMB2AgainstTshark(t *testing.T) {
 // names.
 func TestCorpus(t *testing.T) {
 	dir := testenv.Corpus(t)
-	cases := casesWithLayer(t, dir, "smb", "smb2")
+	cases := dissecttest.CasesWithTCPLayer(t, dir, "smb", "smb2")
 	if len(cases) == 0 {
 		t.Fatal("no corpus case carries SMB over TCP")
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ops := dissecttest.Operations(t, c.capture, "smb").Ops
+		t.Run(c.Name, func(t *testing.T) {
+			ops := dissecttest.Operations(t, c.Capture, "smb").Ops
 			got := opCounts(ops)
-			want := tsharkCounts(t, c.capture, "smb.cmd", "smb.flags.response")
-			for _, row := range tsharkFields(t, c.capture, []string{"-Y", "tcp"}, "nbss.type") {
+			want := tsharkCounts(t, c.Capture, "smb.cmd", "smb.flags.response")
+			for _, row := range dissecttest.TsharkFields(t, c.Capture, []string{"-Y", "tcp"}, "nbss.type") {
 				for _, ty := range row["nbss.type"] {
 					switch ty {
 					case "0x81", "129":
@@ -381,14 +362,14 @@ func TestCorpus(t *testing.T) {
 					}
 				}
 			}
-			for _, row := range tsharkFields(t, c.capture, []string{"-Y", "tcp"}, "smb.native_os") {
+			for _, row := range dissecttest.TsharkFields(t, c.Capture, []string{"-Y", "tcp"}, "smb.native_os") {
 				wantOS = append(wantOS, row["smb.native_os"]...)
 			}
-			for _, row := range tsharkFields(t, c.capture, []string{"-Y", "tcp && smb.cmd==0x75 && smb.flags.response==0"}, "smb.path") {
+			for _, row := range dissecttest.TsharkFields(t, c.Capture, []string{"-Y", "tcp && smb.cmd==0x75 && smb.flags.response==0"}, "smb.path") {
 				wantPaths = append(wantPaths, row["smb.path"]...)
 			}
 			var wantHosts []string
-			for _, h := range tsharkValues(t, c.capture, []string{"-Y", "tcp"}, "ntlmssp.auth.hostname") {
+			for _, h := range dissecttest.TsharkValues(t, c.Capture, []string{"-Y", "tcp"}, "ntlmssp.auth.hostname") {
 				if h != "NULL" { // tshark's name for an empty field
 					wantHosts = append(wantHosts, h)
 				}
@@ -414,18 +395,18 @@ func TestCorpus(t *testing.T) {
 func FuzzSession(f *testing.F) {
 	var all [2]string
 	for _, m := range smb2Session {
-		f.Add([]byte(m.data))
-		if m.toServer {
-			all[0] += m.data
+		f.Add([]byte(m.Data))
+		if m.ToServer {
+			all[0] += m.Data
 		} else {
-			all[1] += m.data
+			all[1] += m.Data
 		}
 	}
 	f.Add([]byte(all[0]))
 	f.Add([]byte(all[1]))
-	if dir := corpusDir(); dir != "" {
-		for _, c := range casesWithLayer(f, dir, "smb", "smb2") {
-			dissecttest.SeedFromPcaps(f, c.capture, 300)
+	if dir := dissecttest.CorpusDir(); dir != "" {
+		for _, c := range dissecttest.CasesWithTCPLayer(f, dir, "smb", "smb2") {
+			dissecttest.SeedFromPcaps(f, c.Capture, 300)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/sysdescr"
 )
 
 func init() { dissect.Register(Dissector{}, dissect.UDP(AgentPort), dissect.UDP(TrapPort)) }
@@ -504,7 +505,7 @@ func (s *session) varbinds(list []byte, op *dissect.Operation, values, fromServe
 		switch {
 		case oid == oidSysDescr && tag == tagOctetString && len(val) > 0:
 			key := dissect.FactProduct
-			if looksLikeOS(val) {
+			if sysdescr.NamesOS(val) {
 				key = dissect.FactOS
 			}
 			op.Identity = append(op.Identity, dissect.Fact{Key: key, Value: dissect.Intern(trimText(val)), Server: fromServer})

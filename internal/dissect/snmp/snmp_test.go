@@ -9,32 +9,16 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-// A BER encoder written from X.690 (8.1 identifier and definite length,
-// 8.3 INTEGER, 8.19 OBJECT IDENTIFIER), independent of the decoder.
-func tlv(tag byte, parts ...[]byte) []byte {
-	var v []byte
-	for _, p := range parts {
-		v = append(v, p...)
-	}
-	out := []byte{tag}
-	switch n := len(v); {
-	case n < 0x80:
-		out = append(out, byte(n))
-	case n < 0x100:
-		out = append(out, 0x81, byte(n))
-	default:
-		out = append(out, 0x82, byte(n>>8), byte(n))
-	}
-	return append(out, v...)
-}
-
+// BER encoders written from X.690 (8.3 INTEGER, 8.19 OBJECT IDENTIFIER;
+// dissecttest.BER for identifier and definite length), independent of the
+// decoder.
 func berInt(v int64) []byte {
 	b := []byte{byte(v)}
 	for v >= 0x80 || v < -0x80 {
 		v >>= 8
 		b = append([]byte{byte(v)}, b...)
 	}
-	return tlv(0x02, b)
+	return dissecttest.BER(0x02, b)
 }
 
 func oid(s string) []byte {
@@ -52,10 +36,10 @@ func oid(s string) []byte {
 		}
 		v = append(v, enc...)
 	}
-	return tlv(0x06, v)
+	return dissecttest.BER(0x06, v)
 }
 
-func str(s string) []byte { return tlv(0x04, []byte(s)) }
+func str(s string) []byte { return dissecttest.BER(0x04, []byte(s)) }
 
 var null = []byte{0x05, 0x00}
 
@@ -63,17 +47,17 @@ var null = []byte{0x05, 0x00}
 // 2.4): engine id, boots, time, user name, authentication and privacy
 // parameters.
 func usm(engine, user string) []byte {
-	return str(string(tlv(0x30, str(engine), berInt(1), berInt(100), str(user), str(""), str(""))))
+	return str(string(dissecttest.BER(0x30, str(engine), berInt(1), berInt(100), str(user), str(""), str(""))))
 }
 
-func varbind(name string, value []byte) []byte { return tlv(0x30, oid(name), value) }
+func varbind(name string, value []byte) []byte { return dissecttest.BER(0x30, oid(name), value) }
 
 // message is an SNMPv1/v2c Message (RFC 1157 4, RFC 1901 3): version,
 // community, PDU (RFC 3416 3: request-id, error-status, error-index,
 // variable-bindings).
 func message(version int64, community string, pdu byte, reqID, status, index int64, vbs ...[]byte) []byte {
-	return tlv(0x30, berInt(version), str(community),
-		tlv(0xa0+pdu, berInt(reqID), berInt(status), berInt(index), tlv(0x30, vbs...)))
+	return dissecttest.BER(0x30, berInt(version), str(community),
+		dissecttest.BER(0xa0+pdu, berInt(reqID), berInt(status), berInt(index), dissecttest.BER(0x30, vbs...)))
 }
 
 const (
@@ -91,14 +75,14 @@ var (
 	setName = message(0, "private", PDUSet, 77, 0, 0, varbind(sysName, str("pwned")))
 	respRO  = message(0, "private", PDUResponse, 77, 4, 1, varbind(sysName, str("pwned")))
 	bulk    = message(1, "s3cret", PDUGetBulk, 5, 0, 10, varbind("1.3.6.1.2.1.2.2.1", null))
-	trapV2  = message(1, "public", PDUTrapV2, 9, 0, 0, varbind("1.3.6.1.2.1.1.3.0", tlv(0x43, []byte{1})), varbind("1.3.6.1.6.3.1.1.4.1.0", oid("1.3.6.1.6.3.1.1.5.3")))
-	trapV1  = tlv(0x30, berInt(0), str("public"), tlv(0xa4, oid("1.3.6.1.4.1.311"), tlv(0x40, []byte{10, 10, 1, 7}),
-		berInt(2), berInt(0), tlv(0x43, []byte{0x10}), tlv(0x30, varbind(sysName, str("plc-7")))))
+	trapV2  = message(1, "public", PDUTrapV2, 9, 0, 0, varbind("1.3.6.1.2.1.1.3.0", dissecttest.BER(0x43, []byte{1})), varbind("1.3.6.1.6.3.1.1.4.1.0", oid("1.3.6.1.6.3.1.1.5.3")))
+	trapV1  = dissecttest.BER(0x30, berInt(0), str("public"), dissecttest.BER(0xa4, oid("1.3.6.1.4.1.311"), dissecttest.BER(0x40, []byte{10, 10, 1, 7}),
+		berInt(2), berInt(0), dissecttest.BER(0x43, []byte{0x10}), dissecttest.BER(0x30, varbind(sysName, str("plc-7")))))
 	// SNMPv3 (RFC 3412 6): version 3, msgGlobalData (msgID, msgMaxSize,
 	// msgFlags, msgSecurityModel 3 USM), msgSecurityParameters, data.
-	v3Get = tlv(0x30, berInt(3), tlv(0x30, berInt(100), berInt(65507), str("\x04"), berInt(3)),
-		usm("", ""), tlv(0x30, str(""), str(""), tlv(0xa0, berInt(200), berInt(0), berInt(0), tlv(0x30))))
-	v3Priv = tlv(0x30, berInt(3), tlv(0x30, berInt(101), berInt(65507), str("\x07"), berInt(3)),
+	v3Get = dissecttest.BER(0x30, berInt(3), dissecttest.BER(0x30, berInt(100), berInt(65507), str("\x04"), berInt(3)),
+		usm("", ""), dissecttest.BER(0x30, str(""), str(""), dissecttest.BER(0xa0, berInt(200), berInt(0), berInt(0), dissecttest.BER(0x30))))
+	v3Priv = dissecttest.BER(0x30, berInt(3), dissecttest.BER(0x30, berInt(101), berInt(65507), str("\x07"), berInt(3)),
 		usm("\x80\x00\x1f\x88\x04engine", "operator"), str("\x8f\x12\x33 ciphertext"))
 )
 
@@ -139,7 +123,7 @@ func TestMessages(t *testing.T) {
 			dissect.StatusUnknown, 0, "", true, false, "", "", "version=v3 security_level=noAuthNoPriv"},
 		{"SNMPv3 encrypted", [][]byte{v3Priv}, "encrypted", -1, dissect.ClassOther,
 			dissect.StatusUnknown, 0, "", true, false, "", "", "version=v3 security_level=authPriv"},
-		{"version 2", [][]byte{tlv(0x30, berInt(2), str("public"))}, "malformed", 0, dissect.ClassOther,
+		{"version 2", [][]byte{dissecttest.BER(0x30, berInt(2), str("public"))}, "malformed", 0, dissect.ClassOther,
 			dissect.StatusMalformed, 0, "", false, false, "", "", ""},
 		{"truncated", [][]byte{getSystem[:20]}, "malformed", 0, dissect.ClassOther,
 			dissect.StatusMalformed, 0, "", false, false, "", "", ""},
@@ -240,7 +224,7 @@ func TestTCP(t *testing.T) {
 	}
 	// An LDAP bindRequest (RFC 4511 4.2: SEQUENCE, messageID 1,
 	// [APPLICATION 0]) also starts with a SEQUENCE and INTEGER 1.
-	ldap := tlv(0x30, berInt(1), tlv(0x60, berInt(3), str("cn=admin"), tlv(0x80, []byte("pw"))))
+	ldap := dissecttest.BER(0x30, berInt(1), dissecttest.BER(0x60, berInt(3), str("cn=admin"), dissecttest.BER(0x80, []byte("pw"))))
 	for _, m := range [][]byte{[]byte("GET / HTTP/1.1\r\n"), ldap} {
 		if (Dissector{}).Probe(m) {
 			t.Errorf("Probe(% x) = true", m)

@@ -29,21 +29,21 @@ func TestTshark(t *testing.T) {
 	agentOut := netip.MustParseAddrPort("10.10.2.10:40000")
 	m1 := net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}
 	m2 := net.HardwareAddr{0, 0x80, 0xf4, 0, 0, 2}
-	g := func(src, dst netip.AddrPort, b []byte) datagram {
+	g := func(src, dst netip.AddrPort, b []byte) dissecttest.Datagram {
 		sm, dm := m1, m2
 		if src == agent || src == agentOut {
 			sm, dm = m2, m1
 		}
-		return datagram{src, dst, sm, dm, gopacket.Payload(b)}
+		return dissecttest.Datagram{Src: src, Dst: dst, SrcMAC: sm, DstMAC: dm, Payload: gopacket.Payload(b)}
 	}
-	path := writeUDP(t,
+	path := dissecttest.WriteUDP(t,
 		g(mgr, agent, getSystem), g(agent, mgr, respSystem),
 		g(mgr, agent, setName), g(agent, mgr, respRO),
 		g(mgr, agent, bulk),
 		g(agentOut, trapRx, trapV2), g(agentOut, trapRx, trapV1),
 		g(mgr, agent, v3Get), g(mgr, agent, v3Priv),
 	)
-	want := tsharkFields(t, path, "snmp", tsharkSNMP...)
+	want := dissecttest.TsharkFrames(t, path, "snmp", tsharkSNMP...)
 	ops := dissecttest.Operations(t, path, "snmp").Ops
 	seen := map[uint64]bool{}
 	for _, op := range ops {

@@ -11,25 +11,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 22)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status)
 	for _, a := range op.Attrs {
@@ -51,26 +32,26 @@ const kexinit = "\x00\x00\x01\x14\x0a\x14" + "0123456789abcdef"
 func TestSession(t *testing.T) {
 	tests := []struct {
 		name string
-		msgs []message
+		msgs []dissecttest.Message
 		want []string
 	}{
-		{"openssh both ways", []message{
-			s2c("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1\r\n" + kexinit),
-			c2s("SSH-2.0-PuTTY_Release_0.76\r\n"), c2s(kexinit),
+		{"openssh both ways", []dissecttest.Message{
+			dissecttest.S2C("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1\r\n" + kexinit),
+			dissecttest.C2S("SSH-2.0-PuTTY_Release_0.76\r\n"), dissecttest.C2S(kexinit),
 		}, []string{"session authentication req=true resp=true ok remote_access=true client_version=SSH-2.0-PuTTY_Release_0.76 server_version=SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1 fact:product=PuTTY(server=false) fact:firmware=0.76(server=false) fact:product=OpenSSH(server=true) fact:firmware=8.9p1(server=true) fact:os=Ubuntu(server=true)"}},
-		{"lines before the server identification", []message{
-			s2c("Authorised access only\r\nSSH-1.99-Cisco-1.25\r\n"), c2s("SSH-2.0-libssh_0.9.6\r\n"),
+		{"lines before the server identification", []dissecttest.Message{
+			dissecttest.S2C("Authorised access only\r\nSSH-1.99-Cisco-1.25\r\n"), dissecttest.C2S("SSH-2.0-libssh_0.9.6\r\n"),
 		}, []string{"session authentication req=true resp=true ok remote_access=true client_version=SSH-2.0-libssh_0.9.6 server_version=SSH-1.99-Cisco-1.25 fact:product=libssh(server=false) fact:firmware=0.9.6(server=false) fact:product=Cisco(server=true) fact:firmware=1.25(server=true)"}},
-		{"server only", []message{s2c("SSH-2.0-dropbear_2020.81\r\n")},
+		{"server only", []dissecttest.Message{dissecttest.S2C("SSH-2.0-dropbear_2020.81\r\n")},
 			[]string{"session authentication req=false resp=true unknown remote_access=true server_version=SSH-2.0-dropbear_2020.81 fact:product=dropbear(server=true) fact:firmware=2020.81(server=true)"}},
-		{"client sends something else", []message{s2c("SSH-2.0-OpenSSH_9.6\r\n"), c2s("GET / HTTP/1.1\r\n")}, []string{
+		{"client sends something else", []dissecttest.Message{dissecttest.S2C("SSH-2.0-OpenSSH_9.6\r\n"), dissecttest.C2S("GET / HTTP/1.1\r\n")}, []string{
 			"session authentication req=false resp=true unknown remote_access=true server_version=SSH-2.0-OpenSSH_9.6 fact:product=OpenSSH(server=true) fact:firmware=9.6(server=true)",
 			"malformed other req=true resp=false malformed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, op := range feed(t, tt.msgs...) {
+			for _, op := range dissecttest.FeedMessages(t, Dissector{}, 22, tt.msgs...) {
 				got = append(got, summary(op))
 			}
 			if !slices.Equal(got, tt.want) {
@@ -94,12 +75,12 @@ func TestProbe(t *testing.T) {
 // TestAgainstTshark compares the identification strings with tshark's
 // ssh.protocol field.
 func TestAgainstTshark(t *testing.T) {
-	path := writeCapture(t,
-		conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"), server: netip.MustParseAddrPort("10.10.2.10:22"), msgs: []message{
-			s2c("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1\r\n"), c2s("SSH-2.0-OpenSSH_9.6\r\n"), c2s(kexinit), s2c(kexinit)}},
+	path := dissecttest.WriteTCP(t,
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"), Server: netip.MustParseAddrPort("10.10.2.10:22"), Msgs: []dissecttest.Message{
+			dissecttest.S2C("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.1\r\n"), dissecttest.C2S("SSH-2.0-OpenSSH_9.6\r\n"), dissecttest.C2S(kexinit), dissecttest.S2C(kexinit)}},
 		// A port nobody registers: found by the content probe.
-		conversation{client: netip.MustParseAddrPort("10.10.1.21:50001"), server: netip.MustParseAddrPort("10.10.2.11:2222"), msgs: []message{
-			s2c("SSH-2.0-dropbear_2020.81\r\n"), c2s("SSH-2.0-PuTTY_Release_0.76\r\n")}},
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.21:50001"), Server: netip.MustParseAddrPort("10.10.2.11:2222"), Msgs: []dissecttest.Message{
+			dissecttest.S2C("SSH-2.0-dropbear_2020.81\r\n"), dissecttest.C2S("SSH-2.0-PuTTY_Release_0.76\r\n")}},
 	)
 	var got []string
 	for _, op := range dissecttest.Operations(t, path, "ssh").Ops {
@@ -109,7 +90,7 @@ func TestAgainstTshark(t *testing.T) {
 			}
 		}
 	}
-	want := tsharkValues(t, path, []string{"-d", "tcp.port==2222,ssh"}, "ssh.protocol")
+	want := dissecttest.TsharkValues(t, path, []string{"-d", "tcp.port==2222,ssh"}, "ssh.protocol")
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {

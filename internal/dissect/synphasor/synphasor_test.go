@@ -2,7 +2,6 @@ package synphasor
 
 import (
 	"encoding/hex"
-	"fmt"
 	"testing"
 	"time"
 
@@ -98,106 +97,35 @@ func TestCRC(t *testing.T) {
 	}
 }
 
-// msg is one datagram or stream chunk, at a time offset from the flow's
-// start.
-type msg struct {
-	dir dissect.Direction
-	at  time.Duration
-	hex string
-}
-
-func run(t *testing.T, transport dissect.Transport, msgs []msg) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(transport, TCPPort)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for i, m := range msgs {
-		f.Ctx.Packet.Index = uint64(i)
-		f.Ctx.Time = dissecttest.Start.Add(m.at)
-		f.Feed(m.dir, dissecttest.Hex(t, m.hex))
-	}
-	f.Session.Close(f.Ctx)
-	if f.Err != nil {
-		t.Fatalf("feed: %v", f.Err)
-	}
-	return c.Ops
-}
-
-// want is what a test expects of one operation.
-type want struct {
-	fn       string
-	code     int
-	class    dissect.Class
-	req, rsp bool
-	status   dissect.Status
-	text     string
-	attrs    map[string]string
-	targets  []dissect.Target
-	facts    []dissect.Fact
-}
-
-func expect(t *testing.T, ops []*dissect.Operation, wants []want) {
-	t.Helper()
-	if len(ops) != len(wants) {
-		for _, op := range ops {
-			t.Logf("%s %#x %v %q %v", op.FunctionName, op.FunctionCode, op.Result.Status, op.Result.Text, op.Attrs)
-		}
-		t.Fatalf("%d operations, want %d", len(ops), len(wants))
-	}
-	for i, w := range wants {
-		op := ops[i]
-		if op.Protocol != "synphasor" || op.FunctionName != w.fn || op.FunctionCode != w.code || op.Class != w.class {
-			t.Errorf("op %d: %s %s (%#x) %v, want %s (%#x) %v", i, op.Protocol, op.FunctionName, op.FunctionCode, op.Class, w.fn, w.code, w.class)
-		}
-		if op.Request != w.req || op.Response != w.rsp {
-			t.Errorf("op %d %s: request %v response %v, want %v %v", i, w.fn, op.Request, op.Response, w.req, w.rsp)
-		}
-		if op.Result.Status != w.status || op.Result.Text != w.text {
-			t.Errorf("op %d %s: result %+v, want %v %q", i, w.fn, op.Result, w.status, w.text)
-		}
-		for k, v := range w.attrs {
-			if got := op.Attr(k); got != v {
-				t.Errorf("op %d %s: attr %s = %q, want %q", i, w.fn, k, got, v)
-			}
-		}
-		if w.targets != nil && fmt.Sprint(op.Targets) != fmt.Sprint(w.targets) {
-			t.Errorf("op %d %s: targets %+v, want %+v", i, w.fn, op.Targets, w.targets)
-		}
-		if w.facts != nil && fmt.Sprint(op.Identity) != fmt.Sprint(w.facts) {
-			t.Errorf("op %d %s: identity %+v, want %+v", i, w.fn, op.Identity, w.facts)
-		}
-	}
-}
-
 func TestSession(t *testing.T) {
 	pmu := dissect.Fact{Key: dissect.FactAddress, Value: "7734", Server: true}
 	tests := []struct {
 		name string
-		msgs []msg
-		want []want
+		msgs []dissecttest.Chunk
+		want []dissecttest.Want
 	}{
 		{
 			// The PDC asks for CFG-2 (CMD 5), the PMU sends pypmu's CFG-2,
 			// the PDC turns transmission on and data frames follow.
 			name: "config and data",
-			msgs: []msg{
-				{c2s, 0, frame(t, typeCommand, 7734, "0005")},
-				{s2c, 10 * time.Millisecond, pypmuConfig2},
-				{c2s, 20 * time.Millisecond, pypmuStart},
-				{s2c, 40 * time.Millisecond, pypmuData},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0005")},
+				{Dir: s2c, At: 10 * time.Millisecond, Hex: pypmuConfig2},
+				{Dir: c2s, At: 20 * time.Millisecond, Hex: pypmuStart},
+				{Dir: s2c, At: 40 * time.Millisecond, Hex: pypmuData},
 			},
-			want: []want{
-				{fn: "send_config_2", code: 5, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frame": "config_2", "pmus": "1", "data_rate": "30", "nominal_frequency": "60",
+			want: []dissecttest.Want{
+				{Fn: "send_config_2", Code: 5, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frame": "config_2", "pmus": "1", "data_rate": "30", "nominal_frequency": "60",
 						"soc": "2006-06-06T08:00:00Z+0"},
-					targets: []dissect.Target{{Kind: "pmu", Address: 7734}, {Kind: "pmu", Name: "Station A", Address: 7734}},
-					facts:   []dissect.Fact{pmu, pmu, {Key: dissect.FactHostname, Value: "Station A", Server: true}}},
-				{fn: "turn_on_transmission", code: 2, class: dissect.ClassControl, req: true, status: dissect.StatusUnknown,
-					attrs: map[string]string{"transmission": "on", "soc": "2006-06-06T11:00:00.770000Z"},
-					facts: []dissect.Fact{pmu}},
-				{fn: "data", code: 0xaa00, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frames": "1"}, targets: []dissect.Target{{Kind: "pmu", Address: 7734}},
-					facts: []dissect.Fact{pmu}},
+					Targets: []dissect.Target{{Kind: "pmu", Address: 7734}, {Kind: "pmu", Name: "Station A", Address: 7734}},
+					Facts:   []dissect.Fact{pmu, pmu, {Key: dissect.FactHostname, Value: "Station A", Server: true}}},
+				{Fn: "turn_on_transmission", Code: 2, Class: dissect.ClassControl, Req: true, Status: dissect.StatusUnknown,
+					Attrs: map[string]string{"transmission": "on", "soc": "2006-06-06T11:00:00.770000Z"},
+					Facts: []dissect.Fact{pmu}},
+				{Fn: "data", Code: 0xaa00, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frames": "1"}, Targets: []dissect.Target{{Kind: "pmu", Address: 7734}},
+					Facts: []dissect.Fact{pmu}},
 			},
 		},
 		{
@@ -206,22 +134,22 @@ func TestSession(t *testing.T) {
 			// reports STAT bits 15-14 = 10 (test mode), 13 (sync lost) and
 			// 11 (trigger).
 			name: "data rate limit",
-			msgs: func() []msg {
-				var m []msg
+			msgs: func() []dissecttest.Chunk {
+				var m []dissecttest.Chunk
 				for i := range 125 {
 					stat := "0000"
 					if i >= 100 {
 						stat = "a800"
 					}
-					m = append(m, msg{s2c, time.Duration(i) * 20 * time.Millisecond, frame(t, typeData, 60, stat+"00000000")})
+					m = append(m, dissecttest.Chunk{Dir: s2c, At: time.Duration(i) * 20 * time.Millisecond, Hex: frame(t, typeData, 60, stat+"00000000")})
 				}
 				return m
 			}(),
-			want: []want{
-				{fn: "data", code: 0xaa00, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK, attrs: map[string]string{"frames": "1"}},
-				{fn: "data", code: 0xaa00, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK, attrs: map[string]string{"frames": "50"}},
-				{fn: "data", code: 0xaa00, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frames": "50", "data_error": "test_mode", "time_sync": "lost", "trigger": "true"}},
+			want: []dissecttest.Want{
+				{Fn: "data", Code: 0xaa00, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK, Attrs: map[string]string{"frames": "1"}},
+				{Fn: "data", Code: 0xaa00, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK, Attrs: map[string]string{"frames": "50"}},
+				{Fn: "data", Code: 0xaa00, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frames": "50", "data_error": "test_mode", "time_sync": "lost", "trigger": "true"}},
 			},
 		},
 		{
@@ -229,23 +157,23 @@ func TestSession(t *testing.T) {
 			// turn off (CMD 1), a user-defined command, an unanswered send
 			// CFG-3.
 			name: "commands",
-			msgs: []msg{
-				{c2s, 0, frame(t, typeCommand, 7734, "0003")},
-				{s2c, 0, pypmuHeader},
-				{s2c, 0, frame(t, typeConfig1, 60, "000f4240 0001 "+hex.EncodeToString([]byte("PMU 60 FEEDER 3 "))+" 003c 0000 0000 0000 0000 0001 0000 001e")},
-				{c2s, 0, frame(t, typeCommand, 7734, "0001")},
-				{c2s, 0, frame(t, typeCommand, 7734, "0123")},
-				{c2s, 0, frame(t, typeCommand, 7734, "0006")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0003")},
+				{Dir: s2c, At: 0, Hex: pypmuHeader},
+				{Dir: s2c, At: 0, Hex: frame(t, typeConfig1, 60, "000f4240 0001 "+hex.EncodeToString([]byte("PMU 60 FEEDER 3 "))+" 003c 0000 0000 0000 0000 0001 0000 001e")},
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0001")},
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0123")},
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0006")},
 			},
-			want: []want{
-				{fn: "send_header_frame", code: 3, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frame": "header", "header": "Hello I'm Header Frame."}},
-				{fn: "config_1", code: 0xaa20, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"nominal_frequency": "50", "data_rate": "30"},
-					facts: []dissect.Fact{{Key: dissect.FactAddress, Value: "60", Server: true}, {Key: dissect.FactHostname, Value: "PMU 60 FEEDER 3", Server: true}}},
-				{fn: "turn_off_transmission", code: 1, class: dissect.ClassControl, req: true, attrs: map[string]string{"transmission": "off"}},
-				{fn: "user_defined", code: 0x123, class: dissect.ClassOther, req: true},
-				{fn: "send_config_3", code: 6, class: dissect.ClassRead, req: true},
+			want: []dissecttest.Want{
+				{Fn: "send_header_frame", Code: 3, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frame": "header", "header": "Hello I'm Header Frame."}},
+				{Fn: "config_1", Code: 0xaa20, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"nominal_frequency": "50", "data_rate": "30"},
+					Facts: []dissect.Fact{{Key: dissect.FactAddress, Value: "60", Server: true}, {Key: dissect.FactHostname, Value: "PMU 60 FEEDER 3", Server: true}}},
+				{Fn: "turn_off_transmission", Code: 1, Class: dissect.ClassControl, Req: true, Attrs: map[string]string{"transmission": "off"}},
+				{Fn: "user_defined", Code: 0x123, Class: dissect.ClassOther, Req: true},
+				{Fn: "send_config_3", Code: 6, Class: dissect.ClassRead, Req: true},
 			},
 		},
 		{
@@ -254,16 +182,16 @@ func TestSession(t *testing.T) {
 			// FORMAT, one phasor named "VA", PHSCALE, PMU_LAT/LON/ELEV,
 			// SVC_CLASS "M", WINDOW, GRP_DLY, FNOM, CFGCNT; DATA_RATE 60.
 			name: "config 3",
-			msgs: []msg{
-				{c2s, 0, frame(t, typeCommand, 12, "0006")},
-				{s2c, 0, frame(t, typeConfig3, 12, "0000 000f4240 0001 09"+hex.EncodeToString([]byte("SUB7-PMU2"))+
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 12, "0006")},
+				{Dir: s2c, At: 0, Hex: frame(t, typeConfig3, 12, "0000 000f4240 0001 09"+hex.EncodeToString([]byte("SUB7-PMU2"))+
 					" 000c 00112233445566778899aabbccddeeff 000f 0001 0000 0000 02 5641"+
 					" 01000000 3f800000 00000000 7f800000 7f800000 7f800000 4d 00000000 00000000 0000 0001 003c")},
 			},
-			want: []want{
-				{fn: "send_config_3", code: 6, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"frame": "config_3", "data_rate": "60", "nominal_frequency": "60"},
-					facts: []dissect.Fact{{Key: dissect.FactAddress, Value: "12", Server: true}, {Key: dissect.FactAddress, Value: "12", Server: true},
+			want: []dissecttest.Want{
+				{Fn: "send_config_3", Code: 6, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"frame": "config_3", "data_rate": "60", "nominal_frequency": "60"},
+					Facts: []dissect.Fact{{Key: dissect.FactAddress, Value: "12", Server: true}, {Key: dissect.FactAddress, Value: "12", Server: true},
 						{Key: dissect.FactHostname, Value: "SUB7-PMU2", Server: true}}},
 			},
 		},
@@ -271,7 +199,7 @@ func TestSession(t *testing.T) {
 			// pypmu's CFG-2 with two PMU blocks: a PDC, whose blocks are
 			// modules, not its host name.
 			name: "pdc config",
-			msgs: []msg{{s2c, 0, "aa3103741e36448527f056071098000f4240000253746174696f6e2041202020" +
+			msgs: []dissecttest.Chunk{{Dir: s2c, At: 0, Hex: "aa3103741e36448527f056071098000f4240000253746174696f6e2041202020" +
 				"202020201e360004000400030001564120202020202020202020202020205642" +
 				"2020202020202020202020202020564320202020202020202020202020204931" +
 				"2020202020202020202020202020414e414c4f4731202020202020202020414e" +
@@ -299,33 +227,33 @@ func TestSession(t *testing.T) {
 				"4b4552204520535441545553425245414b455220462053544154555342524541" +
 				"4b4552204720535441545553000df847000df847000df8470100b2d000000001" +
 				"01000001020000010000ffff00000016001e20e8"}},
-			want: []want{
-				{fn: "config_2", code: 0xaa30, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK,
-					attrs: map[string]string{"pmus": "2"},
-					facts: []dissect.Fact{pmu, {Key: dissect.FactModule, Value: "Station A", Server: true}, {Key: dissect.FactModule, Value: "Station A", Server: true}}},
+			want: []dissecttest.Want{
+				{Fn: "config_2", Code: 0xaa30, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK,
+					Attrs: map[string]string{"pmus": "2"},
+					Facts: []dissect.Fact{pmu, {Key: dissect.FactModule, Value: "Station A", Server: true}, {Key: dissect.FactModule, Value: "Station A", Server: true}}},
 			},
 		},
 		{
 			name: "malformed",
-			msgs: []msg{
-				{c2s, 0, pypmuStart[:len(pypmuStart)-2] + "01"},
-				{c2s, 0, "aa 41 00 0a 1e36"},
-				{s2c, 0, frame(t, typeConfig2, 1, "000f4240 0001 00")},
-				{c2s, 0, "ab 41 00 12"},
-				{c2s, 0, frame(t, typeCommand, 1, "")},
+			msgs: []dissecttest.Chunk{
+				{Dir: c2s, At: 0, Hex: pypmuStart[:len(pypmuStart)-2] + "01"},
+				{Dir: c2s, At: 0, Hex: "aa 41 00 0a 1e36"},
+				{Dir: s2c, At: 0, Hex: frame(t, typeConfig2, 1, "000f4240 0001 00")},
+				{Dir: c2s, At: 0, Hex: "ab 41 00 12"},
+				{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 1, "")},
 			},
-			want: []want{
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errCRC, attrs: map[string]string{"violation": errCRC}},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errSize},
-				{fn: "config_2", code: 0xaa30, class: dissect.ClassRead, rsp: true, status: dissect.StatusMalformed, text: errConfig},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errSync},
-				{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errCommand},
+			want: []dissecttest.Want{
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errCRC, Attrs: map[string]string{"violation": errCRC}},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errSize},
+				{Fn: "config_2", Code: 0xaa30, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusMalformed, Text: errConfig},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errSync},
+				{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errCommand},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expect(t, run(t, dissect.TransportUDP, tt.msgs), tt.want)
+			dissecttest.Expect(t, "synphasor", dissecttest.Run(t, Dissector{}, dissect.TransportUDP, TCPPort, tt.msgs), tt.want)
 		})
 	}
 }
@@ -335,19 +263,19 @@ func TestSession(t *testing.T) {
 // good one.
 func TestStream(t *testing.T) {
 	start := dissecttest.Hex(t, pypmuStart)
-	ops := run(t, dissect.TransportTCP, []msg{
-		{c2s, 0, frame(t, typeCommand, 7734, "0005") + hex.EncodeToString(start[:7])},
-		{c2s, 0, hex.EncodeToString(start[7:])},
-		{s2c, 0, pypmuConfig2[:100]},
-		{s2c, 0, pypmuConfig2[100:] + pypmuData},
-		{c2s, 0, "00 01 aa ff aa 41 00 12 00 00" + pypmuStart[:len(pypmuStart)-2] + "01" + frame(t, typeCommand, 7734, "0001")},
+	ops := dissecttest.Run(t, Dissector{}, dissect.TransportTCP, TCPPort, []dissecttest.Chunk{
+		{Dir: c2s, At: 0, Hex: frame(t, typeCommand, 7734, "0005") + hex.EncodeToString(start[:7])},
+		{Dir: c2s, At: 0, Hex: hex.EncodeToString(start[7:])},
+		{Dir: s2c, At: 0, Hex: pypmuConfig2[:100]},
+		{Dir: s2c, At: 0, Hex: pypmuConfig2[100:] + pypmuData},
+		{Dir: c2s, At: 0, Hex: "00 01 aa ff aa 41 00 12 00 00" + pypmuStart[:len(pypmuStart)-2] + "01" + frame(t, typeCommand, 7734, "0001")},
 	})
-	expect(t, ops, []want{
-		{fn: "turn_on_transmission", code: 2, class: dissect.ClassControl, req: true},
-		{fn: "send_config_2", code: 5, class: dissect.ClassRead, req: true, rsp: true, status: dissect.StatusOK},
-		{fn: "data", code: 0xaa00, class: dissect.ClassRead, rsp: true, status: dissect.StatusOK},
-		{fn: "malformed", req: true, status: dissect.StatusMalformed, text: errSync},
-		{fn: "turn_off_transmission", code: 1, class: dissect.ClassControl, req: true},
+	dissecttest.Expect(t, "synphasor", ops, []dissecttest.Want{
+		{Fn: "turn_on_transmission", Code: 2, Class: dissect.ClassControl, Req: true},
+		{Fn: "send_config_2", Code: 5, Class: dissect.ClassRead, Req: true, Rsp: true, Status: dissect.StatusOK},
+		{Fn: "data", Code: 0xaa00, Class: dissect.ClassRead, Rsp: true, Status: dissect.StatusOK},
+		{Fn: "malformed", Req: true, Status: dissect.StatusMalformed, Text: errSync},
+		{Fn: "turn_off_transmission", Code: 1, Class: dissect.ClassControl, Req: true},
 	})
 }
 

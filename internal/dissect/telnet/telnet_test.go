@@ -11,25 +11,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 23)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status)
 	for _, a := range op.Attrs {
@@ -40,12 +21,12 @@ func summary(op *dissect.Operation) string {
 
 // typed sends s one byte per segment, as an interactive client does, the
 // server echoing each byte when echo is true.
-func typed(s string, echo bool) []message {
-	var out []message
+func typed(s string, echo bool) []dissecttest.Message {
+	var out []dissecttest.Message
 	for i := range len(s) {
-		out = append(out, c2s(s[i:i+1]))
+		out = append(out, dissecttest.C2S(s[i:i+1]))
 		if echo {
-			out = append(out, s2c(s[i:i+1]))
+			out = append(out, dissecttest.S2C(s[i:i+1]))
 		}
 	}
 	return out
@@ -58,41 +39,41 @@ const (
 	cliNegotiation = "\xff\xfb\x18\xff\xfa\x18\x00VT100\xff\xf0"
 )
 
-func login(user, pass, outcome string) []message {
-	msgs := []message{s2c(srvNegotiation), c2s(cliNegotiation), s2c("\r\nRTU-7 console\r\nlogin: ")}
+func login(user, pass, outcome string) []dissecttest.Message {
+	msgs := []dissecttest.Message{dissecttest.S2C(srvNegotiation), dissecttest.C2S(cliNegotiation), dissecttest.S2C("\r\nRTU-7 console\r\nlogin: ")}
 	msgs = append(msgs, typed(user+"\r\n", true)...)
-	msgs = append(msgs, s2c("Password: "))
+	msgs = append(msgs, dissecttest.S2C("Password: "))
 	msgs = append(msgs, typed(pass+"\r\n", false)...)
-	return append(msgs, s2c("\r\n"+outcome))
+	return append(msgs, dissecttest.S2C("\r\n"+outcome))
 }
 
 func TestSession(t *testing.T) {
 	tests := []struct {
 		name string
-		msgs []message
+		msgs []dissecttest.Message
 		want []string
 	}{
 		{"successful login with shell prompt", login("operator", "hunter2", "Last login: Mon Jan  5 08:00:00\r\nrtu7$ "),
 			[]string{"session authentication req=true resp=true ok remote_access=true user=operator cleartext_credentials=true"}},
 		{"failed then successful", append(login("admin", "admin", "Login incorrect\r\n\r\nlogin: "),
-			append(typed("admin\r\n", true), append([]message{s2c("Password: ")}, append(typed("Adm1n!\r\n", false), s2c("\r\n# "))...)...)...),
+			append(typed("admin\r\n", true), append([]dissecttest.Message{dissecttest.S2C("Password: ")}, append(typed("Adm1n!\r\n", false), dissecttest.S2C("\r\n# "))...)...)...),
 			[]string{
 				"session authentication req=true resp=true error remote_access=true user=admin cleartext_credentials=true",
 				"session authentication req=true resp=true ok remote_access=true user=admin cleartext_credentials=true",
 			}},
 		{"backspace corrects the user name", login("enginx\x7feer", "pw", "Welcome\r\n"),
 			[]string{"session authentication req=true resp=true ok remote_access=true user=engineer cleartext_credentials=true"}},
-		{"password only (no login prompt)", append([]message{s2c("\r\nPassword: ")}, append(typed("cisco\r\n", false), s2c("\r\nswitch>"))...),
+		{"password only (no login prompt)", append([]dissecttest.Message{dissecttest.S2C("\r\nPassword: ")}, append(typed("cisco\r\n", false), dissecttest.S2C("\r\nswitch>"))...),
 			[]string{"session authentication req=true resp=true ok remote_access=true cleartext_credentials=true"}},
-		{"no login seen", []message{s2c(srvNegotiation), c2s("show run\r\n"), s2c("hostname sw1\r\n")},
+		{"no login seen", []dissecttest.Message{dissecttest.S2C(srvNegotiation), dissecttest.C2S("show run\r\n"), dissecttest.S2C("hostname sw1\r\n")},
 			[]string{"session authentication req=false resp=false unknown remote_access=true"}},
-		{"password sent, outcome not seen", append([]message{s2c("login: ")}, append(typed("root\r\n", true), append([]message{s2c("Password:")}, typed("toor\r\n", false)...)...)...),
+		{"password sent, outcome not seen", append([]dissecttest.Message{dissecttest.S2C("login: ")}, append(typed("root\r\n", true), append([]dissecttest.Message{dissecttest.S2C("Password:")}, typed("toor\r\n", false)...)...)...),
 			[]string{"session authentication req=true resp=false unknown remote_access=true user=root cleartext_credentials=true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, op := range feed(t, tt.msgs...) {
+			for _, op := range dissecttest.FeedMessages(t, Dissector{}, 23, tt.msgs...) {
 				got = append(got, summary(op))
 				for _, pw := range []string{"hunter2", "Adm1n", "cisco", "toor"} {
 					if strings.Contains(summary(op), pw) {
@@ -112,8 +93,8 @@ func TestSession(t *testing.T) {
 // (telnet.data, negotiation removed), and tshark sees the same
 // negotiation commands.
 func TestAgainstTshark(t *testing.T) {
-	path := writeCapture(t, conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"),
-		server: netip.MustParseAddrPort("10.10.2.10:23"), msgs: login("operator", "hunter2", "rtu7$ ")})
+	path := dissecttest.WriteTCP(t, dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"),
+		Server: netip.MustParseAddrPort("10.10.2.10:23"), Msgs: login("operator", "hunter2", "rtu7$ ")})
 	ops := dissecttest.Operations(t, path, "telnet").Ops
 	if len(ops) != 1 {
 		t.Fatalf("%d operations, want 1", len(ops))
@@ -125,7 +106,7 @@ func TestAgainstTshark(t *testing.T) {
 		}
 	}
 	var client strings.Builder
-	for _, row := range tsharkFields(t, path, []string{"-Y", "tcp.dstport==23"}, "telnet.data") {
+	for _, row := range dissecttest.TsharkFields(t, path, []string{"-Y", "tcp.dstport==23"}, "telnet.data") {
 		for _, d := range row["telnet.data"] {
 			client.WriteString(d)
 		}
@@ -136,14 +117,14 @@ func TestAgainstTshark(t *testing.T) {
 	}
 	// RFC 854: DO, WILL, SB, SE from the server; WILL, SB, SE from the
 	// client: all stripped, none reaching the data above.
-	if cmds := tsharkValues(t, path, nil, "telnet.cmd"); len(cmds) != 7 {
+	if cmds := dissecttest.TsharkValues(t, path, nil, "telnet.cmd"); len(cmds) != 7 {
 		t.Errorf("tshark sees %d negotiation commands %q, want 7", len(cmds), cmds)
 	}
 }
 
 func FuzzSession(f *testing.F) {
 	for _, m := range login("operator", "hunter2", "Login incorrect\r\n") {
-		f.Add([]byte(m.data))
+		f.Add([]byte(m.Data))
 	}
 	f.Add([]byte(srvNegotiation + "login: "))
 	f.Fuzz(func(t *testing.T, data []byte) {

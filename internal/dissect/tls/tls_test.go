@@ -27,7 +27,7 @@ import (
 // order.
 type recorder struct {
 	mu   sync.Mutex
-	msgs []message
+	msgs []dissecttest.Message
 }
 
 type recConn struct {
@@ -38,7 +38,7 @@ type recConn struct {
 
 func (c recConn) Write(b []byte) (int, error) {
 	c.r.mu.Lock()
-	c.r.msgs = append(c.r.msgs, message{c.toServer, string(b)})
+	c.r.msgs = append(c.r.msgs, dissecttest.Message{ToServer: c.toServer, Data: string(b)})
 	c.r.mu.Unlock()
 	return c.Conn.Write(b)
 }
@@ -63,7 +63,7 @@ func testCert(t testing.TB, cn, issuer string) ctls.Certificate {
 // handshake runs a crypto/tls client against a crypto/tls server in memory
 // and returns the bytes each side wrote: an implementation independent of
 // the dissector produces the test input.
-func handshake(t testing.TB, maxVersion uint16, sni string, alpn []string) []message {
+func handshake(t testing.TB, maxVersion uint16, sni string, alpn []string) []dissecttest.Message {
 	t.Helper()
 	a, b := net.Pipe()
 	r := &recorder{}
@@ -102,25 +102,6 @@ func handshake(t testing.TB, maxVersion uint16, sni string, alpn []string) []mes
 	return r.msgs
 }
 
-func feed(t testing.TB, msgs []message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 443)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func attrs(op *dissect.Operation) map[string]string {
 	m := map[string]string{}
 	for _, a := range op.Attrs {
@@ -145,7 +126,7 @@ func TestHandshakes(t *testing.T) {
 		{"TLS 1.3", ctls.VersionTLS13, "TLS 1.3", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ops := feed(t, handshake(t, tt.max, "plc01.plant.example", []string{"h2", "http/1.1"}))
+			ops := dissecttest.FeedMessages(t, Dissector{}, 443, handshake(t, tt.max, "plc01.plant.example", []string{"h2", "http/1.1"})...)
 			if len(ops) != 1 {
 				t.Fatalf("%d operations, want 1", len(ops))
 			}
@@ -176,22 +157,22 @@ func TestHandshakes(t *testing.T) {
 func TestAlertAndMalformed(t *testing.T) {
 	hello := handshake(t, ctls.VersionTLS12, "x", nil)[0]
 	// Fatal handshake_failure alert (RFC 8446 section 6: level 2, code 40).
-	ops := feed(t, []message{hello, s2c("\x15\x03\x03\x00\x02\x02\x28")})
+	ops := dissecttest.FeedMessages(t, Dissector{}, 443, hello, dissecttest.S2C("\x15\x03\x03\x00\x02\x02\x28"))
 	if len(ops) != 1 || ops[0].Result.Status != dissect.StatusError || ops[0].Result.Code != 40 || ops[0].Result.Text != "handshake_failure" {
 		t.Errorf("alert: %+v", ops)
 	}
 	// A connection that does not start with a record header (a capture
 	// starting mid-record) says nothing and is not malformed.
-	if ops = feed(t, []message{c2s("GET / HTTP/1.1\r\n\r\n")}); len(ops) != 0 {
+	if ops = dissecttest.FeedMessages(t, Dissector{}, 443, dissecttest.C2S("GET / HTTP/1.1\r\n\r\n")); len(ops) != 0 {
 		t.Errorf("not TLS: %+v", ops)
 	}
 	// After a valid record, a record type outside RFC 8446 section 5.1's
 	// 20..23 is malformed; the ClientHello seen before is reported first.
-	ops = feed(t, []message{hello, c2s("\x63\x03\x03\x00\x01\x00")})
+	ops = dissecttest.FeedMessages(t, Dissector{}, 443, hello, dissecttest.C2S("\x63\x03\x03\x00\x01\x00"))
 	if len(ops) != 2 || ops[0].FunctionName != "handshake" || ops[1].Result.Status != dissect.StatusMalformed {
 		t.Errorf("bad record type: %+v", ops)
 	}
-	ops = feed(t, []message{hello})
+	ops = dissecttest.FeedMessages(t, Dissector{}, 443, hello)
 	if len(ops) != 1 || !ops[0].Request || ops[0].Response || ops[0].Result.Status != dissect.StatusUnknown {
 		t.Errorf("unanswered ClientHello: %+v", ops)
 	}
@@ -200,8 +181,8 @@ func TestAlertAndMalformed(t *testing.T) {
 func TestProbe(t *testing.T) {
 	hello := handshake(t, ctls.VersionTLS12, "x", nil)
 	for in, want := range map[string]bool{
-		hello[0].data:              true,
-		hello[1].data:              true,
+		hello[0].Data:              true,
+		hello[1].Data:              true,
 		"\x16\x03\x01\x00":         false,
 		"\x17\x03\x03\x00\x10\x01": true, // application data, mid-connection
 		"\x17\x03\x03\x50\x00\x01": false,
@@ -216,16 +197,16 @@ func TestProbe(t *testing.T) {
 // TestAgainstTshark writes handshakes made by crypto/tls into a capture
 // and compares what otwatch reports with tshark's handshake fields.
 func TestAgainstTshark(t *testing.T) {
-	convs := []conversation{
-		{client: netip.MustParseAddrPort("10.10.1.20:50000"), server: netip.MustParseAddrPort("10.10.2.10:443"),
-			msgs: handshake(t, ctls.VersionTLS12, "plc01.plant.example", []string{"http/1.1"})},
-		{client: netip.MustParseAddrPort("10.10.1.21:50001"), server: netip.MustParseAddrPort("10.10.2.11:4843"), mss: 100,
-			msgs: handshake(t, ctls.VersionTLS13, "opcua.plant.example", nil)},
+	convs := []dissecttest.Conversation{
+		{Client: netip.MustParseAddrPort("10.10.1.20:50000"), Server: netip.MustParseAddrPort("10.10.2.10:443"),
+			Msgs: handshake(t, ctls.VersionTLS12, "plc01.plant.example", []string{"http/1.1"})},
+		{Client: netip.MustParseAddrPort("10.10.1.21:50001"), Server: netip.MustParseAddrPort("10.10.2.11:4843"), MSS: 100,
+			Msgs: handshake(t, ctls.VersionTLS13, "opcua.plant.example", nil)},
 		// A port nobody registers: found by the content probe.
-		{client: netip.MustParseAddrPort("10.10.1.22:50002"), server: netip.MustParseAddrPort("10.10.2.12:9443"),
-			msgs: handshake(t, ctls.VersionTLS12, "historian", []string{"h2"})},
+		{Client: netip.MustParseAddrPort("10.10.1.22:50002"), Server: netip.MustParseAddrPort("10.10.2.12:9443"),
+			Msgs: handshake(t, ctls.VersionTLS12, "historian", []string{"h2"})},
 	}
-	path := writeCapture(t, convs...)
+	path := dissecttest.WriteTCP(t, convs...)
 	compareWithTshark(t, path, []string{"-d", "tcp.port==9443,tls", "-d", "tcp.port==4843,tls"}, true)
 }
 
@@ -253,7 +234,7 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string, certs boo
 		}
 	}
 	var wantCiphers, wantVersions []string
-	for _, row := range tsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==2"),
+	for _, row := range dissecttest.TsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==2"),
 		"tls.handshake.ciphersuite", "tls.handshake.version", "tls.handshake.extensions.supported_version") {
 		for _, c := range row["tls.handshake.ciphersuite"] {
 			id, err := strconv.ParseUint(strings.TrimPrefix(c, "0x"), 16, 16)
@@ -272,12 +253,12 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string, certs boo
 			wantVersions = append(wantVersions, ctls.VersionName(uint16(id)))
 		}
 	}
-	if want := len(tsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==1"), "frame.number")); hellos != want {
+	if want := len(dissecttest.TsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==1"), "frame.number")); hellos != want {
 		t.Errorf("%d handshakes with a ClientHello, tshark has %d ClientHello frames", hellos, want)
 	}
 	var wantCNs []string
 	if certs {
-		for _, row := range tsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==11"), "x509sat.printableString", "x509sat.uTF8String") {
+		for _, row := range dissecttest.TsharkFields(t, path, append(slices.Clone(tsharkArgs), "-Y", "tls.handshake.type==11"), "x509sat.printableString", "x509sat.uTF8String") {
 			wantCNs = append(wantCNs, row["x509sat.printableString"]...)
 			wantCNs = append(wantCNs, row["x509sat.uTF8String"]...)
 		}
@@ -287,7 +268,7 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string, certs boo
 		got, want []string
 		subset    bool
 	}{
-		{"tls.handshake.extensions_server_name", snis, tsharkValues(t, path, tsharkArgs, "tls.handshake.extensions_server_name"), false},
+		{"tls.handshake.extensions_server_name", snis, dissecttest.TsharkValues(t, path, tsharkArgs, "tls.handshake.extensions_server_name"), false},
 		{"tls.handshake.ciphersuite (ServerHello)", ciphers, wantCiphers, false},
 		{"tls.handshake.version (ServerHello)", versions, wantVersions, false},
 		// The certificate's directory strings: subject CN and issuer CN are
@@ -313,27 +294,27 @@ func compareWithTshark(t *testing.T, path string, tsharkArgs []string, certs boo
 // TestCorpus compares the TLS flows inside corpus captures with tshark.
 func TestCorpus(t *testing.T) {
 	dir := testenv.Corpus(t)
-	cases := casesWithLayer(t, dir, "tls")
+	cases := dissecttest.CasesWithTCPLayer(t, dir, "tls")
 	if len(cases) == 0 {
 		t.Fatal("no corpus case carries TLS")
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			compareWithTshark(t, c.capture, c.tsharkArgs, true)
+		t.Run(c.Name, func(t *testing.T) {
+			compareWithTshark(t, c.Capture, c.TsharkArgs, true)
 		})
 	}
 }
 
 func FuzzSession(f *testing.F) {
 	for _, m := range handshake(f, ctls.VersionTLS12, "plc01", []string{"h2"}) {
-		f.Add([]byte(m.data))
+		f.Add([]byte(m.Data))
 	}
 	for _, m := range handshake(f, ctls.VersionTLS13, "plc01", nil)[:2] {
-		f.Add([]byte(m.data))
+		f.Add([]byte(m.Data))
 	}
-	if dir := corpusDir(); dir != "" {
-		for _, c := range casesWithLayer(f, dir, "tls") {
-			dissecttest.SeedFromPcaps(f, c.capture, 100)
+	if dir := dissecttest.CorpusDir(); dir != "" {
+		for _, c := range dissecttest.CasesWithTCPLayer(f, dir, "tls") {
+			dissecttest.SeedFromPcaps(f, c.Capture, 100)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -353,10 +334,10 @@ func TestEncryptedAllocatesNothing(t *testing.T) {
 	ctx := dissecttest.Context(flow, dissecttest.Discard)
 	for _, m := range msgs[:4] {
 		dir := dissect.ToClient
-		if m.toServer {
+		if m.ToServer {
 			dir = dissect.ToServer
 		}
-		s.Feed(dir, []byte(m.data), ctx)
+		s.Feed(dir, []byte(m.Data), ctx)
 	}
 	record := []byte("\x17\x03\x03\x00\x20" + strings.Repeat("\xaa", 32))
 	if a := testing.AllocsPerRun(100, func() { s.Feed(dissect.ToServer, record, ctx) }); a != 0 {
@@ -372,7 +353,7 @@ func BenchmarkHandshake(b *testing.B) {
 	ctx := dissecttest.Context(flow, dissecttest.Discard)
 	var n int64
 	for _, m := range msgs {
-		n += int64(len(m.data))
+		n += int64(len(m.Data))
 	}
 	b.ReportAllocs()
 	b.SetBytes(n)
@@ -380,10 +361,10 @@ func BenchmarkHandshake(b *testing.B) {
 		s := Dissector{}.NewSession(flow)
 		for _, m := range msgs {
 			dir := dissect.ToClient
-			if m.toServer {
+			if m.ToServer {
 				dir = dissect.ToServer
 			}
-			s.Feed(dir, []byte(m.data), ctx)
+			s.Feed(dir, []byte(m.Data), ctx)
 		}
 		s.Close(ctx)
 	}

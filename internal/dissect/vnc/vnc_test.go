@@ -11,25 +11,6 @@ import (
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
 
-func feed(t testing.TB, msgs ...message) []*dissect.Operation {
-	t.Helper()
-	var c dissecttest.Collector
-	flow := dissecttest.Flow(dissect.TransportTCP, 5900)
-	f := &dissecttest.Feeder{Session: Dissector{}.NewSession(flow), Ctx: dissecttest.Context(flow, &c)}
-	for _, m := range msgs {
-		dir := dissect.ToClient
-		if m.toServer {
-			dir = dissect.ToServer
-		}
-		f.Feed(dir, []byte(m.data))
-	}
-	if f.Err != nil {
-		t.Fatal(f.Err)
-	}
-	f.Session.Close(f.Ctx)
-	return c.Ops
-}
-
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %d %s req=%v resp=%v %s code=%d", op.FunctionName, op.FunctionCode, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code)
 	for _, a := range op.Attrs {
@@ -46,35 +27,35 @@ var (
 	// 7.1.1 to 7.3.2): versions, two security types offered (2 and 16),
 	// the client's choice, challenge and response, SecurityResult OK,
 	// ClientInit and ServerInit.
-	auth38 = []message{s2c("RFB 003.008\n"), c2s("RFB 003.008\n"), s2c("\x02\x02\x10"), c2s("\x02"),
-		s2c(challenge), c2s(response), s2c("\x00\x00\x00\x00"), c2s("\x01"), s2c(serverInit)}
+	auth38 = []dissecttest.Message{dissecttest.S2C("RFB 003.008\n"), dissecttest.C2S("RFB 003.008\n"), dissecttest.S2C("\x02\x02\x10"), dissecttest.C2S("\x02"),
+		dissecttest.S2C(challenge), dissecttest.C2S(response), dissecttest.S2C("\x00\x00\x00\x00"), dissecttest.C2S("\x01"), dissecttest.S2C(serverInit)}
 )
 
 func TestSession(t *testing.T) {
 	tests := []struct {
 		name string
-		msgs []message
+		msgs []dissecttest.Message
 		want []string
 	}{
 		{"3.8 VNC authentication", auth38, []string{
 			"handshake 2 authentication req=true resp=true ok code=0 remote_access=true server_version=3.8 client_version=3.8 security_types=2,16 security_type=vnc_authentication"}},
-		{"3.8 wrong password (SecurityResult 1 and reason)", []message{s2c("RFB 003.008\n"), c2s("RFB 003.008\n"), s2c("\x01\x02"), c2s("\x02"),
-			s2c(challenge), c2s(response), s2c("\x00\x00\x00\x01\x00\x00\x00\x0eWrong password")}, []string{
+		{"3.8 wrong password (SecurityResult 1 and reason)", []dissecttest.Message{dissecttest.S2C("RFB 003.008\n"), dissecttest.C2S("RFB 003.008\n"), dissecttest.S2C("\x01\x02"), dissecttest.C2S("\x02"),
+			dissecttest.S2C(challenge), dissecttest.C2S(response), dissecttest.S2C("\x00\x00\x00\x01\x00\x00\x00\x0eWrong password")}, []string{
 			"handshake 2 authentication req=true resp=true error code=1 remote_access=true server_version=3.8 client_version=3.8 security_types=2 security_type=vnc_authentication"}},
-		{"3.3 server chooses None (appendix A.1)", []message{s2c("RFB 003.003\n"), c2s("RFB 003.003\n"), s2c("\x00\x00\x00\x01"), c2s("\x01"), s2c(serverInit)}, []string{
+		{"3.3 server chooses None (appendix A.1)", []dissecttest.Message{dissecttest.S2C("RFB 003.003\n"), dissecttest.C2S("RFB 003.003\n"), dissecttest.S2C("\x00\x00\x00\x01"), dissecttest.C2S("\x01"), dissecttest.S2C(serverInit)}, []string{
 			"handshake 1 authentication req=true resp=true ok code=0 remote_access=true server_version=3.3 client_version=3.3 security_types=1 security_type=none no_authentication=true"}},
-		{"3.7 None has no SecurityResult (appendix A.2)", []message{s2c("RFB 003.007\n"), c2s("RFB 003.007\n"), s2c("\x01\x01"), c2s("\x01"), c2s("\x01"), s2c(serverInit)}, []string{
+		{"3.7 None has no SecurityResult (appendix A.2)", []dissecttest.Message{dissecttest.S2C("RFB 003.007\n"), dissecttest.C2S("RFB 003.007\n"), dissecttest.S2C("\x01\x01"), dissecttest.C2S("\x01"), dissecttest.C2S("\x01"), dissecttest.S2C(serverInit)}, []string{
 			"handshake 1 authentication req=true resp=true ok code=0 remote_access=true server_version=3.7 client_version=3.7 security_types=1 security_type=none no_authentication=true"}},
-		{"3.8 server with 3.3 client", []message{s2c("RFB 003.008\n"), c2s("RFB 003.003\n"), s2c("\x00\x00\x00\x02"), s2c(challenge), c2s(response), s2c("\x00\x00\x00\x00")}, []string{
+		{"3.8 server with 3.3 client", []dissecttest.Message{dissecttest.S2C("RFB 003.008\n"), dissecttest.C2S("RFB 003.003\n"), dissecttest.S2C("\x00\x00\x00\x02"), dissecttest.S2C(challenge), dissecttest.C2S(response), dissecttest.S2C("\x00\x00\x00\x00")}, []string{
 			"handshake 2 authentication req=true resp=true ok code=0 remote_access=true server_version=3.8 client_version=3.3 security_types=2 security_type=vnc_authentication"}},
-		{"server refuses: no security types and a reason", []message{s2c("RFB 003.008\n"), c2s("RFB 003.008\n"), s2c("\x00\x00\x00\x00\x07too many")}, []string{
+		{"server refuses: no security types and a reason", []dissecttest.Message{dissecttest.S2C("RFB 003.008\n"), dissecttest.C2S("RFB 003.008\n"), dissecttest.S2C("\x00\x00\x00\x00\x07too many")}, []string{
 			"handshake 0 authentication req=true resp=true error code=0 remote_access=true server_version=3.8 client_version=3.8"}},
-		{"not RFB", []message{s2c("HTTP/1.1 200 OK\r\n")}, []string{"malformed 0 other req=false resp=true malformed code=0"}},
+		{"not RFB", []dissecttest.Message{dissecttest.S2C("HTTP/1.1 200 OK\r\n")}, []string{"malformed 0 other req=false resp=true malformed code=0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, op := range feed(t, tt.msgs...) {
+			for _, op := range dissecttest.FeedMessages(t, Dissector{}, 5900, tt.msgs...) {
 				got = append(got, summary(op))
 			}
 			if !slices.Equal(got, tt.want) {
@@ -95,11 +76,11 @@ func TestProbe(t *testing.T) {
 // TestAgainstTshark compares versions, security types and results with
 // tshark's vnc fields.
 func TestAgainstTshark(t *testing.T) {
-	path := writeCapture(t,
-		conversation{client: netip.MustParseAddrPort("10.10.1.20:50000"), server: netip.MustParseAddrPort("10.10.2.10:5900"), msgs: auth38},
+	path := dissecttest.WriteTCP(t,
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.20:50000"), Server: netip.MustParseAddrPort("10.10.2.10:5900"), Msgs: auth38},
 		// A port nobody registers: found by the content probe.
-		conversation{client: netip.MustParseAddrPort("10.10.1.21:50001"), server: netip.MustParseAddrPort("10.10.2.11:5999"), msgs: []message{
-			s2c("RFB 003.008\n"), c2s("RFB 003.008\n"), s2c("\x01\x01"), c2s("\x01"), s2c("\x00\x00\x00\x00")}},
+		dissecttest.Conversation{Client: netip.MustParseAddrPort("10.10.1.21:50001"), Server: netip.MustParseAddrPort("10.10.2.11:5999"), Msgs: []dissecttest.Message{
+			dissecttest.S2C("RFB 003.008\n"), dissecttest.C2S("RFB 003.008\n"), dissecttest.S2C("\x01\x01"), dissecttest.C2S("\x01"), dissecttest.S2C("\x00\x00\x00\x00")}},
 	)
 	args := []string{"-d", "tcp.port==5999,vnc"}
 	var versions, chosen, results []string
@@ -113,10 +94,10 @@ func TestAgainstTshark(t *testing.T) {
 		results = append(results, fmt.Sprint(op.Result.Status != dissect.StatusOK))
 	}
 	var wantVersions []string
-	for _, v := range append(tsharkValues(t, path, args, "vnc.server_proto_ver"), tsharkValues(t, path, args, "vnc.client_proto_ver")...) {
+	for _, v := range append(dissecttest.TsharkValues(t, path, args, "vnc.server_proto_ver"), dissecttest.TsharkValues(t, path, args, "vnc.client_proto_ver")...) {
 		wantVersions = append(wantVersions, strings.TrimSpace(v))
 	}
-	wantResults := tsharkValues(t, path, args, "vnc.auth_result") // true means failed
+	wantResults := dissecttest.TsharkValues(t, path, args, "vnc.auth_result") // true means failed
 	for i, r := range wantResults {
 		wantResults[i] = fmt.Sprint(r == "1" || r == "True")
 	}
@@ -125,7 +106,7 @@ func TestAgainstTshark(t *testing.T) {
 		got, want []string
 	}{
 		{"vnc.*_proto_ver", versions, wantVersions},
-		{"vnc.client_security_type", chosen, tsharkValues(t, path, args, "vnc.client_security_type")},
+		{"vnc.client_security_type", chosen, dissecttest.TsharkValues(t, path, args, "vnc.client_security_type")},
 		{"vnc.auth_result", results, wantResults},
 	} {
 		slices.Sort(c.got)
@@ -139,8 +120,8 @@ func TestAgainstTshark(t *testing.T) {
 func FuzzSession(f *testing.F) {
 	var all string
 	for _, m := range auth38 {
-		f.Add([]byte(m.data))
-		all += m.data
+		f.Add([]byte(m.Data))
+		all += m.Data
 	}
 	f.Add([]byte(all))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -159,10 +140,10 @@ func TestFramebufferAllocatesNothing(t *testing.T) {
 	ctx := dissecttest.Context(flow, dissecttest.Discard)
 	for _, m := range auth38 {
 		dir := dissect.ToClient
-		if m.toServer {
+		if m.ToServer {
 			dir = dissect.ToServer
 		}
-		s.Feed(dir, []byte(m.data), ctx)
+		s.Feed(dir, []byte(m.Data), ctx)
 	}
 	update := []byte(strings.Repeat("\x00\x00\x00\x01", 64))
 	if a := testing.AllocsPerRun(100, func() { s.Feed(dissect.ToClient, update, ctx) }); a != 0 {
@@ -178,10 +159,10 @@ func BenchmarkHandshake(b *testing.B) {
 		s := Dissector{}.NewSession(flow)
 		for _, m := range auth38 {
 			dir := dissect.ToClient
-			if m.toServer {
+			if m.ToServer {
 				dir = dissect.ToServer
 			}
-			s.Feed(dir, []byte(m.data), ctx)
+			s.Feed(dir, []byte(m.Data), ctx)
 		}
 	}
 }
