@@ -90,6 +90,9 @@ type writer struct {
 	// cache what the run learned, so that known devices cost no query.
 	keyOf   map[inventory.DeviceID]string // the key of each inventory ID
 	storeID map[string]inventory.DeviceID // the store ID of each key; 0 for a key the store refuses
+	// moves are the key changes of merged devices (device_merged events)
+	// the store has not followed yet (store.Store.RekeyDevices).
+	moves []store.KeyMove
 
 	failures int
 	retryAt  time.Time
@@ -148,10 +151,13 @@ func (w *writer) add(it any) bool {
 		p.a = v
 		return len(w.order) >= w.batchSize
 	case eventsItem:
-		w.events = append(w.events, v.events...)
 		for id, k := range v.keys {
 			w.setKey(id, k)
 		}
+		for i := range v.events {
+			w.follow(&v.events[i])
+		}
+		w.events = append(w.events, v.events...)
 		return len(w.events) >= store.MaxBatch
 	case *inventory.Snapshot:
 		w.snap = v
@@ -251,14 +257,18 @@ func (w *writer) fail(what string, err error) {
 }
 
 // flush writes everything pending in order: alerts and their evidence,
-// events, the inventory, the baseline, the mode, and last the record of
-// finished files, which is only written once all before it is stored.
+// the key changes of merged devices, events, the inventory, the baseline,
+// the mode, and last the record of finished files, which is only written
+// once all before it is stored.
 func (w *writer) flush(ctx context.Context) error {
 	if err := w.flushAlerts(ctx); err != nil {
 		return err
 	}
 	if err := w.flushEvidence(ctx); err != nil {
 		return err
+	}
+	if err := w.rekey(ctx); err != nil {
+		return w.counted(err)
 	}
 	if err := w.resolveIDs(ctx); err != nil {
 		return w.counted(err)
@@ -368,37 +378,83 @@ func (w *writer) putOneByOne(ctx context.Context, batch []*alert.Alert) error {
 	return nil
 }
 
+// Bounds on one PutEvidenceBatch call.
+const (
+	maxEvidenceFiles = 256
+	maxEvidenceBytes = 64 << 20
+)
+
 // flushEvidence stores the packets of committed alerts as pcapng, unless
-// the alert already has evidence (a file read again after a restart).
+// the alert already has evidence (a file read again after a restart), a
+// batch of files at a time. When the store fails, nothing of the batch is
+// stored and it stays pending, to be retried with the next flush; the
+// alerts, committed before, are stored either way.
 func (w *writer) flushEvidence(ctx context.Context) error {
 	for len(w.evidence) > 0 {
-		p := w.evidence[0]
-		rec, err := w.st.Alert(ctx, p.a.ID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			// dropped as invalid
-		case err != nil:
-			return w.counted(fmt.Errorf("reading alert %s: %w", p.a.ID, err))
-		case rec.Pcap == nil:
+		var batch []store.Evidence
+		var size, n int // n: pending alerts the batch accounts for
+		var taken map[string]bool
+		for ; n < len(w.evidence) && len(batch) < maxEvidenceFiles && size < maxEvidenceBytes; n++ {
+			p := w.evidence[n]
+			if taken[p.a.ID] {
+				continue // the alert's first packets win, as they would stored one by one
+			}
+			rec, err := w.st.Alert(ctx, p.a.ID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue // dropped as invalid
+			case err != nil:
+				return w.counted(fmt.Errorf("reading alert %s: %w", p.a.ID, err))
+			case rec.Pcap != nil:
+				continue
+			}
 			var buf bytes.Buffer
 			opts := evidence.WriteOptions{Comment: p.a.Type + ": " + p.a.Title, Application: "otwatch"}
 			if err := evidence.WritePcapng(&buf, p.packets, opts); err != nil {
 				w.fail("encoding evidence of alert "+p.a.ID, err)
-				break
+				continue
 			}
-			err := w.st.PutEvidence(ctx, p.a.ID, buf.Bytes())
-			if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
-				w.fail("storing evidence of alert "+p.a.ID, err)
-				break
+			if taken == nil {
+				taken = map[string]bool{}
 			}
-			if err != nil {
-				return w.counted(fmt.Errorf("storing evidence of alert %s: %w", p.a.ID, err))
-			}
+			taken[p.a.ID] = true
+			batch = append(batch, store.Evidence{AlertID: p.a.ID, Pcapng: buf.Bytes()})
+			size += buf.Len()
 		}
-		w.evidence[0] = nil
-		w.evidence = w.evidence[1:]
+		if err := w.putEvidence(ctx, batch); err != nil {
+			return w.counted(err)
+		}
+		clear(w.evidence[:n])
+		w.evidence = w.evidence[n:]
 	}
 	w.evidence = nil
+	return nil
+}
+
+// putEvidence stores a batch of evidence files in one call. If the store
+// refuses the batch as invalid or for an alert it does not have, the
+// files are stored one by one, dropping (and logging) those it refuses.
+func (w *writer) putEvidence(ctx context.Context, batch []store.Evidence) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	err := w.st.PutEvidenceBatch(ctx, batch)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, store.ErrInvalid) && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("storing evidence of %d alerts: %w", len(batch), err)
+	}
+	for _, e := range batch {
+		err := w.st.PutEvidence(ctx, e.AlertID, e.Pcapng)
+		if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrNotFound) {
+			w.fail("storing evidence of alert "+e.AlertID, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("storing evidence of alert %s: %w", e.AlertID, err)
+		}
+	}
 	return nil
 }
 
@@ -463,6 +519,49 @@ func (w *writer) setKey(id inventory.DeviceID, key string) {
 		w.keyOf = map[inventory.DeviceID]string{}
 	}
 	w.keyOf[id] = key
+}
+
+// follow takes note of a device_merged event: the run's inventory folded
+// device DeviceID, now gone, into device PeerID. The store is to follow
+// the old device's key to the surviving device's (rekey), and the old
+// inventory ID stands from now on for the surviving device, as the
+// store's records of the old device become the surviving device's.
+func (w *writer) follow(e *store.Event) {
+	if e.Type != string(inventory.EventMerged) || e.DeviceID == 0 || e.PeerID == 0 {
+		return
+	}
+	to, ok := w.keyOf[e.PeerID]
+	if !ok {
+		return
+	}
+	if from, ok := w.keyOf[e.DeviceID]; ok && from != to && store.CheckDeviceKeys(w.sensor, []string{from, to}) == nil {
+		w.moves = append(w.moves, store.KeyMove{From: from, To: to})
+	}
+	w.setKey(e.DeviceID, to)
+}
+
+// rekey has the store follow the key changes of merged devices, in the
+// order of the merges, before their events and the inventory are stored.
+// The store IDs of the keys involved are forgotten: the old key has none
+// any more, and the surviving key has the old key's ID or its own, which
+// resolveIDs asks the store for.
+func (w *writer) rekey(ctx context.Context) error {
+	for len(w.moves) > 0 {
+		n := min(len(w.moves), store.MaxBatch)
+		err := w.st.RekeyDevices(ctx, w.sensor, w.moves[:n])
+		if errors.Is(err, store.ErrInvalid) {
+			w.fail("dropping device key changes the store refuses", err)
+		} else if err != nil {
+			return fmt.Errorf("moving the keys of %d merged devices: %w", n, err)
+		}
+		for _, m := range w.moves[:n] {
+			delete(w.storeID, m.From)
+			delete(w.storeID, m.To)
+		}
+		w.moves = w.moves[n:]
+	}
+	w.moves = nil
+	return nil
 }
 
 // resolveIDs asks the store for the IDs of the keys, not asked before, of

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
+	"github.com/otwatch/otwatch/internal/evidence"
 	"github.com/otwatch/otwatch/internal/inventory"
 	"github.com/otwatch/otwatch/internal/simulate"
 	"github.com/otwatch/otwatch/internal/store"
@@ -181,8 +184,9 @@ func (c *countingStore) DeviceIDs(ctx context.Context, sensor string, keys []str
 }
 
 // TestWriterDeviceIDs feeds a writer snapshots and events of one run's
-// inventory and checks what it stores under the store's device IDs, and
-// that it asks the store only for keys it has not asked for before.
+// inventory and checks what it stores under the store's device IDs, that
+// it asks the store only for keys it has not asked for before, and that a
+// device merged into another leaves one stored device.
 func TestWriterDeviceIDs(t *testing.T) {
 	ctx := context.Background()
 	cs := &countingStore{Store: openStore(t, filepath.Join(t.TempDir(), "w.db"))}
@@ -200,6 +204,8 @@ func TestWriterDeviceIDs(t *testing.T) {
 	conn := func(c, s inventory.DeviceID, port uint16, last time.Duration) inventory.Connection {
 		return inventory.Connection{Client: c, Server: s, Protocol: "modbus", Transport: "tcp", Port: port, First: t0, Last: t0.Add(last)}
 	}
+	byIP := dev(7, "", "", 0, 5)
+	byIP.IPs = []string{"10.0.0.7"}
 	type want struct {
 		devices map[inventory.DeviceID]string // store ID → key
 		conns   []string                      // "client key→server key port"
@@ -238,6 +244,22 @@ func TestWriterDeviceIDs(t *testing.T) {
 				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102",
 					"bacnet:5:7→00:00:00:00:00:0c 47808"},
 				[]string{"00:00:00:00:00:0d"}}},
+		{"a device known by IP", []any{&inventory.Snapshot{
+			Devices:     []inventory.Device{dev(1, "00:00:00:00:00:0a", "", 0, 5), dev(2, "00:00:00:00:00:0c", "", 0, 5), dev(3, "00:00:00:00:00:0b", "", 0, 5), byIP},
+			Connections: []inventory.Connection{conn(7, 2, 502, 5)}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b", 4: "bacnet:5:7", 6: "10.0.0.7"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102",
+					"10.0.0.7→00:00:00:00:00:0c 502", "bacnet:5:7→00:00:00:00:00:0c 47808"},
+				[]string{"10.0.0.7"}}},
+		{"the device known by IP merged into a MAC device", []any{eventsItem{
+			events: []store.Event{{Time: t0.Add(6 * time.Minute), Sensor: "w", Type: string(inventory.EventMerged), DeviceID: 7, Peer: "10.0.0.7", PeerID: 1}},
+			keys:   map[inventory.DeviceID]string{1: "00:00:00:00:00:0a"}}, &inventory.Snapshot{
+			Devices:     []inventory.Device{dev(1, "00:00:00:00:00:0a", "", 0, 6), dev(2, "00:00:00:00:00:0c", "", 0, 6), dev(3, "00:00:00:00:00:0b", "", 0, 6)},
+			Connections: []inventory.Connection{conn(1, 2, 502, 6)}}},
+			want{map[inventory.DeviceID]string{2: "00:00:00:00:00:0a", 3: "00:00:00:00:00:0c", 1: "00:00:00:00:00:0b", 4: "bacnet:5:7"},
+				[]string{"00:00:00:00:00:0a→00:00:00:00:00:0c 502", "00:00:00:00:00:0b→00:00:00:00:00:0a 502", "00:00:00:00:00:0c→00:00:00:00:00:0b 102",
+					"bacnet:5:7→00:00:00:00:00:0c 47808"},
+				[]string{"00:00:00:00:00:0a"}}}, // asked again: the store may have given the MAC the IP's ID
 	}
 	for _, st := range steps {
 		before := len(cs.keys)
@@ -279,7 +301,99 @@ func TestWriterDeviceIDs(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %d %d", e.Type, e.DeviceID, e.PeerID))
 	}
 	slices.Sort(got)
-	if want := []string{"new_connection 5 2", "new_device 5 0"}; !slices.Equal(got, want) {
+	// The merge event names the surviving device twice: the device it
+	// names first is gone, its records are the survivor's.
+	if want := []string{"device_merged 2 2", "new_connection 5 2", "new_device 5 0"}; !slices.Equal(got, want) {
 		t.Errorf("stored events %q, want %q", got, want)
+	}
+}
+
+// evidenceStore fails the first down calls of PutEvidenceBatch and
+// refuses as invalid the evidence of alert refuse.
+type evidenceStore struct {
+	store.Store
+	down    int
+	refuse  string
+	batches int
+}
+
+func (e *evidenceStore) PutEvidenceBatch(ctx context.Context, evs []store.Evidence) error {
+	e.batches++
+	if e.down > 0 {
+		e.down--
+		return errDown
+	}
+	for _, ev := range evs {
+		if ev.AlertID == e.refuse {
+			return fmt.Errorf("%w: evidence of %s", store.ErrInvalid, ev.AlertID)
+		}
+	}
+	return e.Store.PutEvidenceBatch(ctx, evs)
+}
+
+func (e *evidenceStore) PutEvidence(ctx context.Context, alertID string, pcapng []byte) error {
+	if alertID == e.refuse {
+		return fmt.Errorf("%w: evidence of %s", store.ErrInvalid, alertID)
+	}
+	return e.Store.PutEvidence(ctx, alertID, pcapng)
+}
+
+// TestWriterEvidence: the writer stores the evidence of a batch of alerts
+// in one call. When the store fails, the alerts are stored all the same
+// and their evidence is kept and stored by a later flush; evidence the
+// store refuses is dropped and counted, the rest of its batch stored.
+func TestWriterEvidence(t *testing.T) {
+	t0 := simulate.DefaultStart
+	pkt := evidence.Packet{Flow: 1, Timestamp: t0, LinkType: layers.LinkTypeEthernet, Data: make([]byte, 60), Length: 60}
+	tests := []struct {
+		name         string
+		down         int
+		refuse       string
+		failedFlush  bool
+		batches      int // PutEvidenceBatch calls, in both flushes
+		withEvidence []string
+		errors       uint64
+	}{
+		{"one batch", 0, "", false, 1, []string{"a-1", "a-2", "a-3"}, 0},
+		{"store down once", 1, "", true, 2, []string{"a-1", "a-2", "a-3"}, 1},
+		{"one file refused", 0, "a-2", false, 1, []string{"a-1", "a-3"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			es := &evidenceStore{Store: openStore(t, filepath.Join(t.TempDir(), "w.db")), down: tt.down, refuse: tt.refuse}
+			m := NewMetrics()
+			w := &writer{st: es, sensor: "w", actor: "test", log: slog.New(slog.DiscardHandler), m: m, base: baseline.New(0),
+				state: &State{Files: map[string]FileState{}}, batchSize: 10, interval: time.Second, alerts: map[string]*pendingAlert{}}
+			ids := []string{"a-1", "a-2", "a-3"}
+			for _, id := range ids {
+				w.add(&alert.Alert{ID: id, Type: "s7comm.plc_stop", Severity: alert.High, Engine: alert.Operational, Status: alert.New, Sensor: "w",
+					FirstDetection: t0, LastDetection: t0, Count: 1, Packets: []evidence.Packet{pkt}})
+			}
+			err := w.flush(ctx)
+			if (err != nil) != tt.failedFlush {
+				t.Fatalf("first flush: %v; want failed %v", err, tt.failedFlush)
+			}
+			for _, id := range ids {
+				if _, err := es.Alert(ctx, id); err != nil {
+					t.Errorf("alert %s after the first flush: %v; want stored", id, err)
+				}
+			}
+			if err := w.flush(ctx); err != nil {
+				t.Fatalf("second flush: %v", err)
+			}
+			var got []string
+			for _, id := range ids {
+				if _, err := es.Evidence(ctx, id); err == nil {
+					got = append(got, id)
+				}
+			}
+			if !slices.Equal(got, tt.withEvidence) || es.batches != tt.batches || len(w.evidence) != 0 {
+				t.Errorf("evidence stored for %q in %d batches, %d pending; want %q in %d", got, es.batches, len(w.evidence), tt.withEvidence, tt.batches)
+			}
+			if n := m.storeErrors.Load(); n != tt.errors {
+				t.Errorf("store errors = %d, want %d", n, tt.errors)
+			}
+		})
 	}
 }

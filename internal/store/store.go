@@ -82,7 +82,8 @@ type Store interface {
 	// DeviceIDs returns the store IDs of a sensor's devices given by their
 	// stable keys (inventory.Device.Key), in the order of keys, in one
 	// transaction: a key the store knows keeps its ID for as long as the
-	// store knows it; a new key gets a new ID, one never given to another
+	// store knows it (RekeyDevices may hand it to the key that replaces
+	// it); a new key gets a new ID, one never given to another
 	// key of the sensor nor held by a device already stored for it. So
 	// the same keys always resolve to the same IDs, across restarts of the
 	// sensor and of the store; a key repeated in keys gets one ID. Each
@@ -90,6 +91,19 @@ type Store interface {
 	// longer than MaxKeyLen bytes or not UTF-8, or more than MaxBatch
 	// keys, is ErrInvalid (CheckDeviceKeys).
 	DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inventory.DeviceID, error)
+	// RekeyDevices follows devices of a sensor whose key changed (a device
+	// known by IP turned out to be a MAC device's), move by move, in one
+	// transaction. When To has no ID, From's ID becomes To's: the device
+	// keeps its ID and its record. When both have IDs, the device stored
+	// under From's ID is deleted, and the connections, events and routed
+	// devices (RoutedBy) naming it name To's ID instead: a connection that
+	// then has the key of one of To's is merged into it (MergeConnection),
+	// one between From and To is dropped; From's key is forgotten, and its
+	// ID is never given again. A From the store does not know, or equal to
+	// To, changes nothing. Moves that DeviceIDs could not take are
+	// ErrInvalid (CheckKeyMoves). A call that merges IDs reads the
+	// sensor's events once.
+	RekeyDevices(ctx context.Context, sensor string, moves []KeyMove) error
 	// PutBaseline upserts a sensor's baseline records by entry.
 	PutBaseline(ctx context.Context, sensor string, records []baseline.Record) error
 	// Baseline returns a sensor's baseline records, in the order of

@@ -56,6 +56,7 @@ var suite = []subtest{
 	{"Devices", testDevices},
 	{"DeviceIDs", testDeviceIDs},
 	{"DeviceIDsConcurrent", testDeviceIDsConcurrent},
+	{"RekeyDevices", testRekeyDevices},
 	{"Baseline", testBaseline},
 	{"Overrides", testOverrides},
 	{"SitesZonesSensors", testSitesZonesSensors},
@@ -1229,6 +1230,7 @@ func testClosed(t *testing.T, open OpenFunc) {
 	_, err := s.Alerts(ctx, store.AlertQuery{})
 	wantErr(t, "Alerts after Close", err, store.ErrClosed)
 	wantErr(t, "PutAlerts after Close", s.PutAlerts(ctx, fixtureAlerts(1)), store.ErrClosed)
+	wantErr(t, "RekeyDevices after Close", s.RekeyDevices(ctx, "s1", []store.KeyMove{{From: "10.0.0.5", To: "00:1b:1b:00:00:0a"}}), store.ErrClosed)
 	wantErr(t, "SetSeverity after Close", s.SetSeverity(ctx, []string{"a"}, alert.High, "ana", ""), store.ErrClosed)
 	_, err = s.BulkSetSeverity(ctx, store.AlertQuery{}, alert.High, "ana", "")
 	wantErr(t, "BulkSetSeverity after Close", err, store.ErrClosed)
