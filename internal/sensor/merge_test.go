@@ -265,3 +265,59 @@ func checkMerged(t *testing.T, st store.Store, snap *inventory.Snapshot) map[str
 	}
 	return ids
 }
+
+// TestRunDeviceLearnedLater: hosts a first run saw only as bare IP
+// addresses, and a later run sees on Ethernet from the start, are one
+// device each in the store: the later run's inventory has nothing to
+// merge, so the sensor has the MAC devices take over the stored IP-only
+// records, with their connections and events.
+func TestRunDeviceLearnedLater(t *testing.T) {
+	t0 := simulate.DefaultStart
+	dir := t.TempDir()
+	bare := filepath.Join(dir, "a.pcap")
+	c := newCapture(t, bare, layers.LinkTypeRaw)
+	c.modbus(t0, time.Minute, nil, nil, mergeClientIP, mergeServerIP, 40000)
+	c.close()
+	later := filepath.Join(dir, "b.pcap")
+	c = newCapture(t, later, layers.LinkTypeEthernet)
+	c.arp(t0.Add(10*time.Minute), mergeClientMAC, mergeClientIP)
+	c.arp(t0.Add(10*time.Minute), mergeServerMAC, mergeServerIP)
+	c.modbus(t0.Add(10*time.Minute+time.Second), time.Minute, mergeClientMAC, mergeServerMAC, mergeClientIP, mergeServerIP, 42000)
+	c.close()
+
+	st := openStore(t, filepath.Join(dir, "otwatch.db"))
+	run := func(files ...string) {
+		t.Helper()
+		var logs logBuffer
+		cfg := Config{Name: "m", Store: st, Logger: logs.logger(), Files: files, StatePath: filepath.Join(dir, "state.json"),
+			Learn: time.Minute}
+		if err := Run(context.Background(), cfg); err != nil {
+			t.Fatalf("Run over %q: %v", files, err)
+		}
+	}
+	run(bare)
+	before, _ := storedInventory(t, st, "m")
+	if len(before) != 2 {
+		t.Fatalf("%d devices stored after the IP-only capture, want 2 (client and server by IP)", len(before))
+	}
+	ids := map[string]inventory.DeviceID{}
+	for id, d := range before {
+		ids[d.Key()] = id
+	}
+	// The restart reads only the later file; its inventory holds the two
+	// hosts by MAC from their first frame.
+	run(bare, later)
+	merges, err := st.Events(context.Background(), store.EventQuery{Sensors: []string{"m"}, Types: []string{string(inventory.EventMerged)}})
+	if err != nil || len(merges.Events) != 0 {
+		t.Fatalf("%d device_merged events stored (%v), want none: the restart must not see the IP-only hosts", len(merges.Events), err)
+	}
+	ref := reference(t, "m", time.Minute, "", bare, later)
+	ref.Inventory.Flush()
+	after := checkMerged(t, st, ref.Inventory.Snapshot())
+	// Each MAC device took over its host's IP-only record and ID.
+	for ip, mac := range map[string]string{mergeClientIP.String(): mergeClientMAC.String(), mergeServerIP.String(): mergeServerMAC.String()} {
+		if ids[ip] == 0 || after[mac] != ids[ip] {
+			t.Errorf("%s stored as %d; its IP %s was %d", mac, after[mac], ip, ids[ip])
+		}
+	}
+}

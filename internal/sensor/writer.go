@@ -609,6 +609,9 @@ func (w *writer) resolveIDs(ctx context.Context) error {
 	if len(needs) == 0 {
 		return nil
 	}
+	if err := w.adopt(ctx, asked); err != nil {
+		return err
+	}
 	slices.SortStableFunc(needs, func(a, b need) int { return cmp.Compare(a.id, b.id) })
 	keys := make([]string, len(needs))
 	for i := range needs {
@@ -626,6 +629,45 @@ func (w *writer) resolveIDs(ctx context.Context) error {
 		keys = keys[n:]
 	}
 	w.log.Debug("device ids resolved", "new", len(needs), "known", len(w.storeID))
+	return nil
+}
+
+// adopt has each device of the pending snapshot known by a MAC asked
+// for the first time (in asked) take over the store's records of its IP
+// addresses as devices of their own: an earlier run that saw the host
+// without its MAC (a capture without link layer, a host behind a span of
+// IP-only frames) stored it by IP, and this run's inventory has nothing
+// to merge. The store renames an IP's record to the MAC, keeping its ID,
+// or folds it into the MAC's record; an IP it does not know is left
+// alone, as is one a device of this run is known by.
+func (w *writer) adopt(ctx context.Context, asked map[string]bool) error {
+	if w.snap == nil {
+		return nil
+	}
+	var moves []store.KeyMove
+	for i := range w.snap.Devices {
+		d := &w.snap.Devices[i]
+		if d.MAC == "" || !asked[d.MAC] {
+			continue
+		}
+		for _, ip := range d.IPs {
+			if _, known := w.storeID[ip]; known || asked[ip] || ip == d.MAC {
+				continue
+			}
+			if store.CheckDeviceKeys(w.sensor, []string{ip, d.MAC}) == nil {
+				moves = append(moves, store.KeyMove{From: ip, To: d.MAC})
+			}
+		}
+	}
+	for len(moves) > 0 {
+		n := min(len(moves), store.MaxBatch)
+		if err := w.st.RekeyDevices(ctx, w.sensor, moves[:n]); errors.Is(err, store.ErrInvalid) {
+			w.fail("leaving stored IP-only devices apart from their MAC's", err)
+		} else if err != nil {
+			return fmt.Errorf("moving %d IP-only devices to their MACs: %w", n, err)
+		}
+		moves = moves[n:]
+	}
 	return nil
 }
 
