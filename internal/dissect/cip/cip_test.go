@@ -3,7 +3,6 @@ package cip
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,13 +111,9 @@ func TestNames(t *testing.T) {
 
 // TestVendorTable checks the generated table against its source TSV.
 func TestVendorTable(t *testing.T) {
-	dir := os.Getenv("OTWATCH_DATA")
-	if dir == "" {
-		dir = filepath.Join(testenv.ModuleRoot(), "..", "shared", "data")
-	}
-	f, err := os.Open(filepath.Join(dir, "vendor-ids", "cip-vendor-ids.tsv"))
+	f, err := os.Open(testenv.Data(t, "vendor-ids/cip-vendor-ids.tsv", "CIP vendor ids"))
 	if err != nil {
-		testenv.Missing(t, "shared data (OTWATCH_DATA): "+err.Error())
+		t.Fatal(err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
