@@ -2,10 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/attack"
@@ -51,9 +58,7 @@ func TestAnalyzeAlerts(t *testing.T) {
 			t.Errorf("tactic %s is not in the catalogue", id)
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(ev, a.ID+".pcapng")); err != nil || fi.Size() == 0 {
-		t.Errorf("evidence of %s: %v", a.ID, err)
-	}
+	checkEvidence(t, pcap, filepath.Join(ev, a.ID+".pcapng"), a)
 	// From the saved baseline, in operational mode from the first packet:
 	// the same alert, and the benign half stays quiet.
 	code, out, errOut = runCmd(t, "analyze", "--alerts", "--baseline", base, "--indicators", ioc, pcap)
@@ -65,6 +70,80 @@ func TestAnalyzeAlerts(t *testing.T) {
 	}
 	if code, _, errOut := runCmd(t, "analyze", "--alerts", "--learn", "150%", pcap); code == 0 || !strings.Contains(errOut, "percentage") {
 		t.Errorf("bad --learn: code %d, %s", code, errOut)
+	}
+}
+
+// checkEvidence reads the alert's evidence file and the capture with
+// gopacket's own pcap readers and checks that every evidence frame is a frame
+// of the capture, byte for byte and at the same time, between the alert's
+// client and server, and that the frames the alert names are among them.
+func checkEvidence(t *testing.T, capturePath, evidencePath string, a *alert.Alert) {
+	t.Helper()
+	type frame struct {
+		number uint64
+		data   string
+	}
+	byTime := map[time.Time]frame{}
+	byNumber := map[uint64]string{}
+	cf, err := os.Open(capturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.Close()
+	cr, err := pcapgo.NewReader(cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := uint64(1); ; n++ {
+		data, ci, err := cr.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("capture frame %d: %v", n, err)
+		}
+		byTime[ci.Timestamp] = frame{n, string(data)}
+		byNumber[n] = string(data)
+	}
+
+	ef, err := os.Open(evidencePath)
+	if err != nil {
+		t.Fatalf("evidence of %s: %v", a.ID, err)
+	}
+	defer ef.Close()
+	er, err := pcapgo.NewNgReader(ef, pcapgo.NgReaderOptions{})
+	if err != nil {
+		t.Fatalf("evidence of %s: %v", a.ID, err)
+	}
+	client, server := a.Operation.Client.IP.String(), a.Operation.Server.IP.String()
+	seen := map[uint64]bool{}
+	for i := 1; ; i++ {
+		data, ci, err := er.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("evidence frame %d: %v", i, err)
+		}
+		f, ok := byTime[ci.Timestamp]
+		if !ok || f.data != string(data) {
+			t.Errorf("evidence frame %d (%v, %d bytes) is not a frame of the capture", i, ci.Timestamp, len(data))
+			continue
+		}
+		seen[f.number] = true
+		p := gopacket.NewPacket(data, layers.LayerTypeEthernet, gopacket.Default)
+		ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+		if ip == nil || !(ip.SrcIP.String() == client && ip.DstIP.String() == server || ip.SrcIP.String() == server && ip.DstIP.String() == client) {
+			t.Errorf("evidence frame %d (capture frame %d) is not between %s and %s", i, f.number, client, server)
+		}
+	}
+	if len(a.Evidence) == 0 {
+		t.Fatal("alert references no packets")
+	}
+	for _, ref := range a.Evidence {
+		if _, ok := byNumber[ref.Frame]; !ok || !seen[ref.Frame] {
+			t.Errorf("alert names capture frame %d; the evidence file lacks it", ref.Frame)
+		}
 	}
 }
 

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -80,7 +84,10 @@ func TestSimulateAnalyze(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("analyze --json output: %v\n%s", err, out)
 	}
-	if sum.Packets == 0 || sum.Flows == 0 || len(sum.Endpoints) == 0 {
+	if want := countFrames(t, pcap); sum.Packets != want {
+		t.Errorf("summary counts %d packets, gopacket's pcap reader %d", sum.Packets, want)
+	}
+	if sum.Flows == 0 || len(sum.Endpoints) == 0 {
 		t.Errorf("summary %+v", sum)
 	}
 	plc := false
@@ -149,5 +156,30 @@ func TestSimulateAnalyze(t *testing.T) {
 	code, out, errOut = runCmd(t, "analyze", cut)
 	if code != 1 || !strings.Contains(errOut, cut) || !strings.Contains(errOut, "offset") || !strings.Contains(out, "Packets:") {
 		t.Errorf("truncated file: code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+// countFrames counts the frames of a pcap file with gopacket's reader.
+func countFrames(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for {
+		_, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("%s frame %d: %v", path, n+1, err)
+		}
+		n++
 	}
 }

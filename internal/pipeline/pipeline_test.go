@@ -177,10 +177,14 @@ func TestServiceOperations(t *testing.T) {
 		port   uint16
 		status dissect.Status
 		fn     string
+		// ref is the packet the operation points at: the answer (the
+		// second frame, index 1 of the only flow, id 1), or the SYN when
+		// none came.
+		ref dissect.PacketRef
 	}{
-		{"refused", []seg{{true, "S", 1, ""}, {false, "RA", 0, ""}}, 23, dissect.StatusError, "telnet"},
-		{"no answer", []seg{{true, "S", 1, ""}}, 80, dissect.StatusUnknown, "http"},
-		{"answered, unknown port", []seg{{true, "S", 1, ""}, {false, "SA", 5, ""}}, 31337, dissect.StatusOK, "unknown"},
+		{"refused", []seg{{true, "S", 1, ""}, {false, "RA", 0, ""}}, 23, dissect.StatusError, "telnet", dissect.PacketRef{Flow: 1, Index: 1, Frame: 2}},
+		{"no answer", []seg{{true, "S", 1, ""}}, 80, dissect.StatusUnknown, "http", dissect.PacketRef{Flow: 1, Index: 0, Frame: 1}},
+		{"answered, unknown port", []seg{{true, "S", 1, ""}, {false, "SA", 5, ""}}, 31337, dissect.StatusOK, "unknown", dissect.PacketRef{Flow: 1, Index: 1, Frame: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,8 +196,8 @@ func TestServiceOperations(t *testing.T) {
 			if op.Client.IP.String() != "10.10.1.20" || op.Server.IP.String() != "10.10.2.10" || op.Server.Port != tt.port || op.Client.Port != 50000 {
 				t.Errorf("endpoints %+v → %+v", op.Client, op.Server)
 			}
-			if op.Packets[0].Flow == 0 {
-				t.Errorf("operation has no packet reference")
+			if len(op.Packets) != 1 || op.Packets[0] != tt.ref {
+				t.Errorf("packet references %+v, want [%+v]", op.Packets, tt.ref)
 			}
 		})
 	}

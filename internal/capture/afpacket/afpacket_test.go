@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,20 +305,25 @@ func TestCloseUnblocksRead(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	tests := []struct {
-		name string
-		opts Options
+		name, iface string
+		opts        Options
+		want        string // part of the error message that names the cause
 	}{
-		{"bad filter", Options{Filter: "tcp port"}},
-		{"block smaller than snaplen", Options{Snaplen: 65536, BlockSize: 4096}},
-		{"block not page multiple", Options{BlockSize: 1<<20 + 1}},
+		{"bad filter", "lo", Options{Filter: "tcp port"}, `afpacket: filter "tcp port"`},
+		{"block smaller than snaplen", "lo", Options{Snaplen: 65536, BlockSize: 4096}, "cannot hold a frame of snaplen 65536"},
+		{"block not page multiple", "lo", Options{BlockSize: 1<<20 + 1}, "block size 1048577 is not a multiple of the page size"},
+		{"missing interface", "otwatch-no-such-if", DefaultOptions, `afpacket: interface "otwatch-no-such-if"`},
 	}
 	for _, tt := range tests {
-		if _, err := Open("lo", tt.opts); err == nil {
+		src, err := Open(tt.iface, tt.opts)
+		if err == nil {
+			src.Close()
 			t.Errorf("%s: Open succeeded", tt.name)
+			continue
 		}
-	}
-	if _, err := Open("otwatch-no-such-if", DefaultOptions); err == nil {
-		t.Error("Open on a missing interface succeeded")
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %q, want it to contain %q", tt.name, err, tt.want)
+		}
 	}
 }
 
