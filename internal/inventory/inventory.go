@@ -44,8 +44,10 @@ type Options struct {
 	// SubnetBits4 and SubnetBits6 are the prefix lengths taken as a
 	// device's subnet when none is known.
 	SubnetBits4, SubnetBits6 int
-	// MaxAddresses and MaxConnections bound memory: past them new IP
-	// addresses and connections are counted in Stats but not kept.
+	// MaxMACs, MaxAddresses and MaxConnections bound memory: past them
+	// new MAC addresses (a MAC flood makes one per frame), IP addresses
+	// and connections are counted in Stats but not kept.
+	MaxMACs        int
 	MaxAddresses   int
 	MaxConnections int
 	// Sink receives events; nil drops them.
@@ -61,12 +63,14 @@ var DefaultOptions = Options{
 	MaxHostIPs:     3,
 	SubnetBits4:    24,
 	SubnetBits6:    64,
+	MaxMACs:        1 << 20,
 	MaxAddresses:   1 << 21,
 	MaxConnections: 1 << 22,
 }
 
 // Stats counts what the Inventory dropped or could not place.
 type Stats struct {
+	MACsDropped        uint64 // new MACs past MaxMACs
 	AddressesDropped   uint64 // new IPs past MaxAddresses
 	ConnectionsDropped uint64 // new connections past MaxConnections
 }
@@ -279,6 +283,10 @@ func New(opts Options) *Inventory {
 	if opts.SubnetBits6 <= 0 {
 		opts.SubnetBits6 = d.SubnetBits6
 	}
+	if opts.MaxMACs <= 0 {
+		opts.MaxMACs = d.MaxMACs
+	}
+	opts.MaxMACs = min(opts.MaxMACs, int(refRouted-1)) // record indexes stay below the ref flags
 	if opts.MaxAddresses <= 0 {
 		opts.MaxAddresses = d.MaxAddresses
 	}
@@ -339,10 +347,14 @@ func (inv *Inventory) usableIP(a netip.Addr) bool {
 }
 
 // macRef returns the record of a usable unicast MAC, creating it and its
-// device.
+// device; 0 past MaxMACs.
 func (inv *Inventory) macRef(m [6]byte, t int64) uint32 {
 	if i, ok := inv.macIdx[m]; ok {
 		return i
+	}
+	if len(inv.macs) >= inv.opts.MaxMACs {
+		inv.stats.MACsDropped++
+		return 0
 	}
 	inv.macs = append(inv.macs, macRec{mac: m, first: t, last: t})
 	i := uint32(len(inv.macs))
@@ -445,9 +457,10 @@ func (inv *Inventory) Packet(p *decode.Packet, err error) {
 	n := uint64(max(p.Length, 0))
 	var sm, dm uint32
 	if p.HasMAC && inv.usableMAC(p.SrcMAC) {
-		sm = inv.macRef(p.SrcMAC, t)
-		mr := &inv.macs[sm-1]
-		mr.last = max(mr.last, t)
+		if sm = inv.macRef(p.SrcMAC, t); sm != 0 {
+			mr := &inv.macs[sm-1]
+			mr.last = max(mr.last, t)
+		}
 	}
 	dstUnicast := !p.HasDstMAC || p.DstMAC[0]&1 == 0
 	if p.HasDstMAC && dstUnicast && inv.usableMAC(p.DstMAC) {
@@ -607,7 +620,9 @@ func (inv *Inventory) endpoint(e dissect.Endpoint, t int64) ref {
 		return ref(inv.addrRef(e.IP, t))
 	}
 	if inv.usableMAC(e.MAC) {
-		return refMAC | ref(inv.macRef(e.MAC, t))
+		if i := inv.macRef(e.MAC, t); i != 0 {
+			return refMAC | ref(i)
+		}
 	}
 	return 0
 }

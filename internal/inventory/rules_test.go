@@ -378,3 +378,43 @@ func TestNameServiceFacts(t *testing.T) {
 		t.Errorf("the mDNS responder is named %q, want plc02.local", n)
 	}
 }
+
+// TestMACFloodBounded: a MAC flood (a frame from a new random source MAC
+// each time, as macof sends) keeps at most MaxMACs MAC records; the rest
+// are counted as dropped, and frames and operations of a dropped MAC are
+// taken without one. The first MaxMACs MACs are kept: 100 of 1,000 MACs
+// kept, 900 dropped, and an operation from a dropped MAC's host (by MAC
+// only, as LLDP or PROFINET DCP names one) makes no device.
+func TestMACFloodBounded(t *testing.T) {
+	inv := New(Options{MaxMACs: 100})
+	plc := mk(1, "10.0.0.1")
+	for i := range 1000 {
+		h := host{mac: [6]byte{0x02, 0x00, 0x00, byte(i >> 16), byte(i >> 8), byte(i)}, ip: netip.AddrFrom4([4]byte{10, 0, 1 + byte(i>>8), byte(i)})}
+		tcp(inv, h, plc, 40000, 502, decode.TCPFlagSYN, 0, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	dropped := [6]byte{0x02, 0x00, 0x00, 0x00, 0x03, 0xe7} // the 1,000th MAC
+	inv.Emit(&dissect.Operation{Time: t0.Add(2 * time.Second), Protocol: "lldp", FunctionName: "announce",
+		Client: dissect.Endpoint{MAC: dropped}, Result: dissect.Result{Status: dissect.StatusOK},
+		Identity: []dissect.Fact{{Key: dissect.FactHostname, Value: "flooder"}}})
+	inv.Flush()
+	if got := inv.Stats().MACsDropped; got != 901 {
+		// 900 flood frames past the first 100 MACs, and the LLDP
+		// operation from one of them; the PLC's MAC is a destination only
+		// and never gets a record of its own.
+		t.Errorf("MACsDropped = %d, want 901", got)
+	}
+	snap := inv.Snapshot()
+	macs := 0
+	for i := range snap.Devices {
+		d := &snap.Devices[i]
+		if d.MAC != "" {
+			macs++
+		}
+		if d.Name == "flooder" {
+			t.Errorf("device %+v made from a dropped MAC", d)
+		}
+	}
+	if macs > 100 {
+		t.Errorf("%d devices with a MAC, want at most 100", macs)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
 	"github.com/otwatch/otwatch/internal/detect"
+	"github.com/otwatch/otwatch/internal/inventory"
 )
 
 // Metrics holds a sensor's counters and gauges. Its methods are safe for
@@ -29,10 +30,14 @@ type Metrics struct {
 	batches     atomic.Uint64
 	storeErrors atomic.Uint64
 	suppressed  atomic.Uint64
-	files       atomic.Uint64
-	mode        atomic.Uint32 // detect.Mode
-	alerts      [alert.Operational + 1][alert.Critical + 1]atomic.Uint64
-	base        atomic.Pointer[baseline.Baseline]
+	// limited counts what the sensor's tables dropped at their limits:
+	// MACs, IP addresses and connections of the inventory, hosts of the
+	// detector.
+	limited [4]atomic.Uint64
+	files   atomic.Uint64
+	mode    atomic.Uint32 // detect.Mode
+	alerts  [alert.Operational + 1][alert.Critical + 1]atomic.Uint64
+	base    atomic.Pointer[baseline.Baseline]
 
 	mu  sync.Mutex
 	ops map[string]uint64 // operations by protocol
@@ -49,6 +54,16 @@ func (m *Metrics) setOps(ops map[string]uint64) {
 	}
 	maps.Copy(m.ops, ops)
 	m.mu.Unlock()
+}
+
+// limitedTables name the tables of Metrics.limited.
+var limitedTables = [...]string{"inventory_macs", "inventory_addresses", "inventory_connections", "detector_hosts"}
+
+// setLimited records the drop counts of the inventory and the detector.
+func (m *Metrics) setLimited(inv inventory.Stats, det detect.Stats) {
+	for i, v := range [...]uint64{inv.MACsDropped, inv.AddressesDropped, inv.ConnectionsDropped, det.HostsDropped} {
+		m.limited[i].Store(v)
+	}
 }
 
 // alertOpened counts a new alert.
@@ -138,6 +153,10 @@ func (m *Metrics) Write(w io.Writer) error {
 		}
 	}
 	counter("otwatch_alerts_suppressed_total", "New alerts dropped by exclusion rules and mutes.", m.suppressed.Load())
+	family("otwatch_limit_dropped_total", "counter", "Entries the sensor's tables did not keep because they were full (a MAC flood, a scan of many addresses), by table.")
+	for i, what := range limitedTables {
+		sample("otwatch_limit_dropped_total", m.limited[i].Load(), "table", what)
+	}
 	counter("otwatch_events_total", "Inventory events (new devices, connections, changes) seen.", m.events.Load())
 	counter("otwatch_files_total", "Capture files read to their end.", m.files.Load())
 	counter("otwatch_store_batches_total", "Batches of alerts written to the store.", m.batches.Load())

@@ -320,7 +320,9 @@ func (r *runner) housekeep(force bool) {
 	}
 	m.flows.Store(int64(ps.Flows.Active))
 	m.setOps(r.ops)
-	m.suppressed.Store(r.det.Stats().Suppressed)
+	ds := r.det.Stats()
+	m.suppressed.Store(ds.Suppressed)
+	m.setLimited(r.inv.Stats(), ds)
 	r.checkMode()
 	eventsDue := len(r.events) > 0 && (force || now.Sub(r.lastEvents) >= time.Second || len(r.events) >= 10000)
 	snapDue := force || now.Sub(r.lastSnap) >= r.cfg.SnapshotInterval

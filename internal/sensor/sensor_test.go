@@ -477,7 +477,8 @@ func TestRunWatch(t *testing.T) {
 	}
 	for name, typ := range map[string]string{"otwatch_packets_total": "counter", "otwatch_bytes_total": "counter", "otwatch_drops_total": "counter",
 		"otwatch_flows_active": "gauge", "otwatch_operations_total": "counter", "otwatch_alerts_total": "counter", "otwatch_events_total": "counter",
-		"otwatch_store_batches_total": "counter", "otwatch_store_errors_total": "counter", "otwatch_mode": "gauge", "otwatch_baseline_entries": "gauge"} {
+		"otwatch_store_batches_total": "counter", "otwatch_store_errors_total": "counter", "otwatch_mode": "gauge", "otwatch_baseline_entries": "gauge",
+		"otwatch_limit_dropped_total": "counter"} {
 		if types[name] != typ {
 			t.Errorf("%s has type %q, want %s", name, types[name], typ)
 		}
@@ -490,6 +491,12 @@ func TestRunWatch(t *testing.T) {
 	}
 	if v, _ := value(ss, "otwatch_operations_total", "protocol", "modbus"); v == 0 {
 		t.Error("no modbus operations counted")
+	}
+	// The simulated plant fills no table.
+	for _, table := range []string{"inventory_macs", "inventory_addresses", "inventory_connections", "detector_hosts"} {
+		if v, ok := value(ss, "otwatch_limit_dropped_total", "table", table); !ok || v != 0 {
+			t.Errorf(`otwatch_limit_dropped_total{table=%q} = %v (present %v), want 0`, table, v, ok)
+		}
 	}
 	if v, _ := value(ss, "otwatch_mode", "mode", "operational"); v != 1 {
 		t.Errorf(`otwatch_mode{mode="operational"} = %v, want 1`, v)
