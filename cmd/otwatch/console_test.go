@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	pemlib "encoding/pem"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -83,23 +86,43 @@ func TestConsoleCommand(t *testing.T) {
 		t.Errorf("key file: %v %v", fi, err)
 	}
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s.console-cert.pem holds no certificate", db)
+	}
+	block, _ := pemlib.Decode(pem)
+	if block == nil {
+		t.Fatalf("%s.console-cert.pem is not PEM", db)
+	}
+	// The fingerprint printed is the SHA-256 of the certificate's DER, the
+	// value browsers show.
+	der := sha256.Sum256(block.Bytes)
+	if fp := regexp.MustCompile(`fingerprint: (\S+)`).FindStringSubmatch(out.String()); fp == nil || fp[1] != hex.EncodeToString(der[:]) {
+		t.Errorf("printed fingerprint %v, SHA-256 of the certificate file %x", fp, der)
+	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := client.Post(url+"api/v1/login", "application/json", strings.NewReader(`{"name":"admin","password":"`+password+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var me struct{ Name, Role, CSRFToken string }
+	var me struct {
+		Name      string `json:"name"`
+		Role      string `json:"role"`
+		CSRFToken string `json:"csrf_token"`
+	}
 	_ = json.NewDecoder(resp.Body).Decode(&me)
 	resp.Body.Close()
 	cookies := resp.Cookies()
-	if resp.StatusCode != 200 || me.Role != "admin" || len(cookies) != 1 || !cookies[0].Secure || !strings.HasPrefix(cookies[0].Name, "__Host-") {
+	if resp.TLS == nil || len(resp.TLS.PeerCertificates) == 0 || sha256.Sum256(resp.TLS.PeerCertificates[0].Raw) != der {
+		t.Errorf("the console does not serve the certificate in %s.console-cert.pem", db)
+	}
+	if resp.StatusCode != 200 || me.Name != "admin" || me.Role != "admin" || me.CSRFToken == "" || len(cookies) != 1 || !cookies[0].Secure || !strings.HasPrefix(cookies[0].Name, "__Host-") {
 		t.Fatalf("login: %d %+v %v", resp.StatusCode, me, cookies)
 	}
 	req, _ := http.NewRequest("GET", url+"api/v1/me", nil)
 	req.AddCookie(cookies[0])
 	resp, err = client.Do(req)
-	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" {
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") ||
+		resp.Header.Get("Strict-Transport-Security") == "max-age=0" {
 		t.Fatalf("me: %v %v", resp, err)
 	}
 	resp.Body.Close()

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
@@ -75,7 +79,10 @@ func TestSimulateAnalyze(t *testing.T) {
 	}
 	var sum struct {
 		Packets   uint64 `json:"packets"`
+		Bytes     uint64 `json:"bytes"`
 		Flows     uint64 `json:"flows"`
+		MACs      int    `json:"mac_addresses"`
+		IPs       int    `json:"ip_addresses"`
 		Endpoints []struct {
 			IPs    []string `json:"ips"`
 			Serves []string `json:"serves"`
@@ -87,8 +94,16 @@ func TestSimulateAnalyze(t *testing.T) {
 	if want := countFrames(t, pcap); sum.Packets != want {
 		t.Errorf("summary counts %d packets, gopacket's pcap reader %d", sum.Packets, want)
 	}
-	if sum.Flows == 0 || len(sum.Endpoints) == 0 {
-		t.Errorf("summary %+v", sum)
+	want := flowsByGopacket(t, pcap)
+	if sum.Flows != want.flows {
+		t.Errorf("summary counts %d flows, gopacket's distinct 5-tuples %d", sum.Flows, want.flows)
+	}
+	if sum.Bytes != want.bytes || sum.MACs != want.macs || sum.IPs != want.ips {
+		t.Errorf("summary counts %d bytes, %d MACs, %d IPs; gopacket %d, %d, %d",
+			sum.Bytes, sum.MACs, sum.IPs, want.bytes, want.macs, want.ips)
+	}
+	if len(sum.Endpoints) == 0 {
+		t.Errorf("summary lists no endpoints")
 	}
 	plc := false
 	for _, e := range sum.Endpoints {
@@ -182,4 +197,106 @@ func countFrames(t *testing.T, path string) uint64 {
 		}
 		n++
 	}
+}
+
+// oracleCounts is what an independent decoder finds in a capture.
+type oracleCounts struct {
+	flows     uint64
+	bytes     uint64
+	macs, ips int
+}
+
+// flowsByGopacket counts a capture's flows, bytes and addresses with
+// gopacket's decoder. A flow here is a distinct bidirectional (VLAN, IP
+// protocol, address pair, port pair), which is otwatch's flow key; otwatch
+// also starts a new flow when a SYN reuses the 5-tuple of a closed TCP
+// connection, or when a flow has been idle longer than its timeout (10 s
+// after a TCP close, 2 minutes for UDP). The oracle fails the test when the
+// capture holds either case, where the two definitions part. tshark's
+// "-z conv,udp" is no oracle for this: Wireshark 4.0 lists the two
+// directions of a UDP exchange between equal ports as two conversations.
+func flowsByGopacket(t *testing.T, path string) oracleCounts {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		vlan   uint16
+		proto  layers.IPProtocol
+		a, b   string
+		pa, pb uint16
+	}
+	type state struct {
+		last   time.Time
+		closed bool
+	}
+	flows := map[key]*state{}
+	macs, ips := map[string]bool{}, map[string]bool{}
+	var c oracleCounts
+	for frame := 1; ; frame++ {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s frame %d: %v", path, frame, err)
+		}
+		c.bytes += uint64(ci.Length)
+		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
+		if el, ok := p.Layer(layers.LayerTypeEthernet).(*layers.Ethernet); ok {
+			macs[el.SrcMAC.String()] = true
+			macs[el.DstMAC.String()] = true
+		}
+		var k key
+		if vl, ok := p.Layer(layers.LayerTypeDot1Q).(*layers.Dot1Q); ok {
+			k.vlan = vl.VLANIdentifier
+		}
+		nl := p.NetworkLayer()
+		if nl == nil || nl.LayerType() == layers.LayerTypeARP {
+			continue
+		}
+		src, dst := nl.NetworkFlow().Endpoints()
+		ips[src.String()] = true
+		ips[dst.String()] = true
+		var sport, dport uint16
+		var tcp *layers.TCP
+		switch l := p.TransportLayer().(type) {
+		case *layers.TCP:
+			k.proto, sport, dport, tcp = layers.IPProtocolTCP, uint16(l.SrcPort), uint16(l.DstPort), l
+		case *layers.UDP:
+			k.proto, sport, dport = layers.IPProtocolUDP, uint16(l.SrcPort), uint16(l.DstPort)
+		default:
+			t.Fatalf("%s frame %d: oracle handles only TCP and UDP, got %v", path, frame, p.Layers())
+		}
+		// Canonical order: the lower (address, port) is side a.
+		as, ad := netip.MustParseAddr(src.String()).As16(), netip.MustParseAddr(dst.String()).As16()
+		if cmp := bytes.Compare(as[:], ad[:]); cmp < 0 || cmp == 0 && sport <= dport {
+			k.a, k.b, k.pa, k.pb = src.String(), dst.String(), sport, dport
+		} else {
+			k.a, k.b, k.pa, k.pb = dst.String(), src.String(), dport, sport
+		}
+		s := flows[k]
+		if s == nil {
+			s = &state{}
+			flows[k] = s
+		}
+		if s.closed && (tcp.SYN || ci.Timestamp.Sub(s.last) > 10*time.Second) {
+			t.Fatalf("%s frame %d: a closed TCP connection's 5-tuple is reused; "+
+				"distinct 5-tuples no longer count otwatch's flows", path, frame)
+		}
+		if tcp != nil && (tcp.RST || tcp.FIN) {
+			// A FIN closes the flow only once both sides sent one; taking
+			// the first FIN is stricter.
+			s.closed = true
+		}
+		s.last = ci.Timestamp
+	}
+	c.flows, c.macs, c.ips = uint64(len(flows)), len(macs), len(ips)
+	return c
 }

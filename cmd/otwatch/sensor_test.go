@@ -121,7 +121,8 @@ func waitSensor(t *testing.T, d time.Duration, what string, log *sensorLog, cond
 	}
 }
 
-// simulateInto writes a simulated capture.
+// simulateInto writes a simulated capture and checks the packet count it
+// reports against an independent pcap reader.
 func simulateInto(t *testing.T, path string, opts simulate.Options) simulate.Summary {
 	t.Helper()
 	f, err := os.Create(path)
@@ -138,6 +139,9 @@ func simulateInto(t *testing.T, path string, opts simulate.Options) simulate.Sum
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := countFrames(t, path); uint64(sum.Packets) != n {
+		t.Fatalf("simulate says it wrote %d packets, gopacket's pcap reader reads %d", sum.Packets, n)
 	}
 	return sum
 }

@@ -1,10 +1,12 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -122,7 +124,9 @@ func TestDecode(t *testing.T) {
 		{"bsd null little-endian", layers.LinkTypeNull, nullLE, nil, a4, b4, ProtoTCP, 49152, 502, TCPFlagPSH | TCPFlagACK, 12, nil, false},
 		{"bsd null big-endian", layers.LinkTypeNull, nullBE, nil, a4, b4, ProtoTCP, 49152, 502, TCPFlagPSH | TCPFlagACK, 12, nil, false},
 		{"raw ip", layers.LinkTypeRaw, ipOnly, nil, a4, b4, ProtoTCP, 49152, 502, TCPFlagPSH | TCPFlagACK, 12, nil, false},
-		{"icmp error quotes udp", layers.LinkTypeEthernet, icmpErr, nil, a4, b4, ProtoICMP, 0, 0, 0, -1, nil, true},
+		// RFC 792: after type, code and checksum come 4 unused bytes and the
+		// quoted IPv4 header (20) with the first 8 bytes of its datagram.
+		{"icmp error quotes udp", layers.LinkTypeEthernet, icmpErr, nil, a4, b4, ProtoICMP, 0, 0, 0, 4 + 20 + 8, nil, true},
 		{"short ethernet", layers.LinkTypeEthernet, tcpFrame[:10], ErrShortLink, netip.Addr{}, netip.Addr{}, 0, 0, 0, 0, -1, nil, false},
 		{"short ipv4", layers.LinkTypeEthernet, tcpFrame[:14+12], ErrShortIPv4, netip.Addr{}, netip.Addr{}, 0, 0, 0, 0, -1, nil, true},
 		{"short tcp keeps addresses", layers.LinkTypeEthernet, shortTCP, ErrShortTCP, a4, b4, 0, 0, 0, 0, -1, nil, true},
@@ -146,7 +150,7 @@ func TestDecode(t *testing.T) {
 			if tt.payload >= 0 && len(p.Payload) != tt.payload {
 				t.Errorf("payload %d bytes, want %d", len(p.Payload), tt.payload)
 			}
-			if got := p.VLANs[:p.NumVLANs]; len(got) != len(tt.vlans) || (len(got) > 0 && (got[0] != tt.vlans[0] || got[len(got)-1] != tt.vlans[len(tt.vlans)-1])) {
+			if got := p.VLANs[:p.NumVLANs]; !slices.Equal(got, tt.vlans) {
 				t.Errorf("vlans %v, want %v", got, tt.vlans)
 			}
 			if p.HasMAC != tt.hasMAC || (tt.hasMAC && net.HardwareAddr(p.SrcMAC[:]).String() != macA.String()) {
@@ -157,8 +161,9 @@ func TestDecode(t *testing.T) {
 	if err := d.Decode(layers.LinkTypeEthernet, arpFrame, ts0, &p); err != nil || p.ARP.Operation != 1 || p.ARP.SenderIP != a4 || p.ARP.TargetIP != b4 {
 		t.Errorf("ARP = %+v, %v", p.ARP, err)
 	}
-	if err := d.Decode(layers.LinkTypeEthernet, icmpErr, ts0, &p); err != nil || p.InnerSrcIP != b4 || p.InnerDstIP != netip.MustParseAddr("10.10.9.9") {
-		t.Errorf("ICMP quoted header %v → %v, %v", p.InnerSrcIP, p.InnerDstIP, err)
+	if err := d.Decode(layers.LinkTypeEthernet, icmpErr, ts0, &p); err != nil || p.InnerSrcIP != b4 || p.InnerDstIP != netip.MustParseAddr("10.10.9.9") ||
+		p.ICMPType != 3 || p.ICMPCode != 3 {
+		t.Errorf("ICMP type %d code %d, quoted header %v → %v, %v", p.ICMPType, p.ICMPCode, p.InnerSrcIP, p.InnerDstIP, err)
 	}
 }
 
@@ -245,9 +250,14 @@ func TestDefragBounds(t *testing.T) {
 	}
 	// A fragment 31 s later times the old ones out.
 	frags := fragments(t, 99, 1480, data)
-	_ = d.Decode(layers.LinkTypeEthernet, frags[0], ts0.Add(31*time.Second), &p)
-	if err := d.Decode(layers.LinkTypeEthernet, frags[1], ts0.Add(31*time.Second), &p); err != nil || !p.Reassembled {
-		t.Errorf("after timeout: %v reassembled=%v", err, p.Reassembled)
+	if err := d.Decode(layers.LinkTypeEthernet, frags[0], ts0.Add(31*time.Second), &p); err != ErrFragmentPending {
+		t.Fatalf("first fragment after timeout: %v, want pending", err)
+	}
+	if err := d.Decode(layers.LinkTypeEthernet, frags[1], ts0.Add(31*time.Second), &p); err != nil || !p.Reassembled || len(p.Payload) != len(data) {
+		t.Errorf("after timeout: %v reassembled=%v payload %d bytes", err, p.Reassembled, len(p.Payload))
+	}
+	if st := d.Stats().Defrag; st.TimedOut != 4 || st.Evicted != 6 || st.Reassembled != 1 || st.Pending != 0 {
+		t.Errorf("after timeout: stats %+v, want 4 timed out, 6 evicted, 1 reassembled, 0 pending", st)
 	}
 	// A fragment past 64 KiB is invalid.
 	big := fragments(t, 100, 1480, data)[1]
@@ -332,13 +342,24 @@ func compareWithGopacket(t testing.TB, d *Decoder, link layers.LinkType, frame [
 		}
 	}
 	if tl, ok := gp.TransportLayer().(*layers.TCP); ok && err == nil && gp.ErrorLayer() == nil {
-		if uint16(tl.SrcPort) != p.SrcPort || uint16(tl.DstPort) != p.DstPort || tl.Seq != p.Seq || tl.SYN != (p.TCPFlags&TCPFlagSYN != 0) || len(tl.Payload) != len(p.Payload) {
-			t.Errorf("frame %d: tcp %d→%d seq %d payload %d, gopacket %d→%d seq %d payload %d", n, p.SrcPort, p.DstPort, p.Seq, len(p.Payload), tl.SrcPort, tl.DstPort, tl.Seq, len(tl.Payload))
+		var flags uint8
+		for _, f := range []struct {
+			set bool
+			bit uint8
+		}{{tl.FIN, TCPFlagFIN}, {tl.SYN, TCPFlagSYN}, {tl.RST, TCPFlagRST}, {tl.PSH, TCPFlagPSH}, {tl.ACK, TCPFlagACK}} {
+			if f.set {
+				flags |= f.bit
+			}
+		}
+		if uint16(tl.SrcPort) != p.SrcPort || uint16(tl.DstPort) != p.DstPort || tl.Seq != p.Seq || tl.Ack != p.Ack || tl.Window != p.Window ||
+			flags != p.TCPFlags&(TCPFlagFIN|TCPFlagSYN|TCPFlagRST|TCPFlagPSH|TCPFlagACK) || !bytes.Equal(tl.Payload, p.Payload) {
+			t.Errorf("frame %d: tcp %d→%d seq %d ack %d win %d flags %#x payload %x, gopacket %d→%d seq %d ack %d win %d flags %#x payload %x",
+				n, p.SrcPort, p.DstPort, p.Seq, p.Ack, p.Window, p.TCPFlags, p.Payload, tl.SrcPort, tl.DstPort, tl.Seq, tl.Ack, tl.Window, flags, tl.Payload)
 		}
 	}
 	if ul, ok := gp.TransportLayer().(*layers.UDP); ok && err == nil && gp.ErrorLayer() == nil {
-		if uint16(ul.SrcPort) != p.SrcPort || uint16(ul.DstPort) != p.DstPort || len(ul.Payload) != len(p.Payload) {
-			t.Errorf("frame %d: udp %d→%d payload %d, gopacket %d→%d payload %d", n, p.SrcPort, p.DstPort, len(p.Payload), ul.SrcPort, ul.DstPort, len(ul.Payload))
+		if uint16(ul.SrcPort) != p.SrcPort || uint16(ul.DstPort) != p.DstPort || !bytes.Equal(ul.Payload, p.Payload) {
+			t.Errorf("frame %d: udp %d→%d payload %x, gopacket %d→%d payload %x", n, p.SrcPort, p.DstPort, p.Payload, ul.SrcPort, ul.DstPort, ul.Payload)
 		}
 	}
 }

@@ -64,6 +64,8 @@ type Defragmenter struct {
 	slots []datagram
 	index map[fragKey]int
 	stats DefragStats
+	// swept is the capture time of the last sweep for timed-out datagrams.
+	swept time.Time
 }
 
 // NewDefragmenter returns a Defragmenter with the given bounds.
@@ -97,6 +99,10 @@ func (f *Defragmenter) Add(k fragKey, offset int, more bool, data []byte, now ti
 	if end > maxDatagram || (more && len(data)%8 != 0) {
 		f.stats.Invalid++
 		return nil, ErrBadFragment
+	}
+	if now.Sub(f.swept) >= time.Second || now.Before(f.swept) {
+		f.swept = now
+		f.expire(now)
 	}
 	i, ok := f.index[k]
 	if ok && now.Sub(f.slots[i].first) > f.opts.Timeout {
@@ -165,6 +171,17 @@ func (f *Defragmenter) slot(now time.Time) int {
 	}
 	f.release(oldest)
 	return oldest
+}
+
+// expire drops every datagram whose first fragment is older than the
+// timeout at capture time now.
+func (f *Defragmenter) expire(now time.Time) {
+	for i := range f.slots {
+		if f.slots[i].used && now.Sub(f.slots[i].first) > f.opts.Timeout {
+			f.stats.TimedOut++
+			f.release(i)
+		}
+	}
 }
 
 func (f *Defragmenter) release(i int) {

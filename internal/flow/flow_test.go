@@ -20,6 +20,13 @@ func pkt(src, dst string, sport, dport uint16, flags uint8, at time.Duration) *d
 	}
 }
 
+// other returns a UDP or ICMP packet; typ is the ICMP type.
+func other(proto uint8, src, dst string, sport, dport uint16, typ uint8) *decode.Packet {
+	p := pkt(src, dst, sport, dport, 0, 0)
+	p.Transport, p.IPProto, p.ICMPType = proto, proto, typ
+	return p
+}
+
 func TestHandshakeAndDirections(t *testing.T) {
 	tb := New[int](DefaultOptions)
 	const (
@@ -76,6 +83,15 @@ func TestClientGuess(t *testing.T) {
 		{"mid-stream from well-known port", pkt("10.0.0.1", "10.0.0.2", 502, 40001, decode.TCPFlagACK, 0), "10.0.0.2"},
 		{"mid-stream to well-known port", pkt("10.0.0.3", "10.0.0.2", 40001, 102, decode.TCPFlagACK, 0), "10.0.0.3"},
 		{"mid-stream two high ports: lower is service", pkt("10.0.0.1", "10.0.0.2", 20000, 49000, decode.TCPFlagACK, 0), "10.0.0.2"},
+		{"udp to well-known port", other(decode.ProtoUDP, "10.0.0.9", "10.0.0.2", 50000, 53, 0), "10.0.0.9"},
+		{"udp from well-known port", other(decode.ProtoUDP, "10.0.0.2", "10.0.0.9", 161, 50000, 0), "10.0.0.9"},
+		// RFC 792: type 8 is an echo request, 0 an echo reply, 3 an error.
+		{"icmp echo request", other(decode.ProtoICMP, "10.0.0.9", "10.0.0.2", 0, 0, 8), "10.0.0.9"},
+		{"icmp echo reply", other(decode.ProtoICMP, "10.0.0.2", "10.0.0.9", 0, 0, 0), "10.0.0.9"},
+		{"icmp unreachable", other(decode.ProtoICMP, "10.0.0.2", "10.0.0.9", 0, 0, 3), "10.0.0.9"},
+		// RFC 4443: type 128 is an echo request, 129 an echo reply.
+		{"icmpv6 echo request", other(decode.ProtoICMPv6, "fd00::9", "fd00::2", 0, 0, 128), "fd00::9"},
+		{"icmpv6 echo reply", other(decode.ProtoICMPv6, "fd00::2", "fd00::9", 0, 0, 129), "fd00::9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
