@@ -252,8 +252,8 @@ func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) 
 				inst = strings.TrimPrefix(f.Value, "device:")
 			case dissect.FactVendorID:
 				vendor = f.Value
-				if n, _ := strconv.Atoi(f.Value); vendorName(uint32(n)) != factValue(op, dissect.FactVendor) {
-					t.Errorf("vendor %s: name %q", f.Value, factValue(op, dissect.FactVendor))
+				if n, _ := strconv.Atoi(f.Value); vendorName(uint32(n)) != dissecttest.Fact(op, dissect.FactVendor) {
+					t.Errorf("vendor %s: name %q", f.Value, dissecttest.Fact(op, dissect.FactVendor))
 				}
 			}
 		}
@@ -279,13 +279,4 @@ func checkIAm(t *testing.T, ops []*dissect.Operation, records []map[string]any) 
 			}
 		}
 	}
-}
-
-func factValue(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
 }

@@ -20,15 +20,7 @@ func poll(t testing.TB) (request, response []byte) {
 
 func BenchmarkSessionPoll(b *testing.B) {
 	request, response := poll(b)
-	flow := dissecttest.Flow(dissect.TransportTCP, Port)
-	s := Dissector{}.NewSession(flow)
-	ctx := dissecttest.Context(flow, dissecttest.Discard)
-	b.SetBytes(int64(len(request) + len(response)))
-	b.ReportAllocs()
-	for b.Loop() {
-		s.Feed(dissect.ToServer, request, ctx)
-		s.Feed(dissect.ToClient, response, ctx)
-	}
+	dissecttest.NewPoll(Dissector{}, Port, request, response).Bench(b)
 }
 
 // TestPollAllocs pins the steady state of a poll at zero allocations.

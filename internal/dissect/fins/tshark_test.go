@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
@@ -36,24 +34,6 @@ var exchanges = [][2]string{
 	{"80 00 02 00 0a 00 00 14 00 0c | 04 03", "c0 00 02 00 14 00 00 0a 00 0c | 04 03 | 00 00"},
 }
 
-// frameOps maps the capture's frame numbers to the operations that carry
-// them, with whether the frame is the operation's response.
-type frameOp struct {
-	op       *dissect.Operation
-	response bool
-}
-
-func frameOps(ops []*dissect.Operation) map[uint64][]frameOp {
-	out := map[uint64][]frameOp{}
-	for _, op := range ops {
-		for i, p := range op.Packets {
-			rsp := op.Response && (i == len(op.Packets)-1) && (!op.Request || len(op.Packets) > 1)
-			out[p.Frame] = append(out[p.Frame], frameOp{op, rsp})
-		}
-	}
-	return out
-}
-
 // hexField formats v as tshark prints a BASE_HEX 16-bit field.
 func hexField(v int) string {
 	return "0x" + strings.Repeat("0", 4-len(strconv.FormatInt(int64(v), 16))) + strconv.FormatInt(int64(v), 16)
@@ -66,7 +46,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 	t.Helper()
 	rows := dissecttest.TsharkFrames(t, path, "omron", "omron.command", "omron.icf.dtb", "omron.response.code",
 		"omron.controller.model", "omron.controller.version", "omron.tcp.command")
-	byFrame := frameOps(ops)
+	byFrame := dissecttest.FrameOps(ops)
 	checked, codes, models := 0, 0, 0
 	for _, frame := range slices.Sorted(maps.Keys(rows)) {
 		row := rows[frame]
@@ -81,35 +61,35 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 			// A FINS/TCP frame without a FINS frame: the node address
 			// exchange (tshark's command 0 and 1 are one operation, code 0)
 			// or an error notification.
-			want := fo.op.FunctionCode
-			if fo.response && want == 0 {
+			want := fo.Op.FunctionCode
+			if fo.Response && want == 0 {
 				want = 1
 			}
 			if tcpCmd != hexField32(want) {
-				t.Errorf("frame %d: FINS/TCP command %s, operation %s (%d)", frame, tcpCmd, fo.op.FunctionName, want)
+				t.Errorf("frame %d: FINS/TCP command %s, operation %s (%d)", frame, tcpCmd, fo.Op.FunctionName, want)
 			}
 			checked++
 			continue
 		}
-		if got := hexField(fo.op.FunctionCode); got != cmd {
-			t.Errorf("frame %d: command %s, operation %s %s", frame, cmd, got, fo.op.FunctionName)
+		if got := hexField(fo.Op.FunctionCode); got != cmd {
+			t.Errorf("frame %d: command %s, operation %s %s", frame, cmd, got, fo.Op.FunctionName)
 		}
-		if wantDTB := map[bool]string{false: "0x00", true: "0x01"}[fo.response]; dtb != wantDTB {
-			t.Errorf("frame %d: data type bit %s, operation response=%v", frame, dtb, fo.response)
+		if wantDTB := map[bool]string{false: "0x00", true: "0x01"}[fo.Response]; dtb != wantDTB {
+			t.Errorf("frame %d: data type bit %s, operation response=%v", frame, dtb, fo.Response)
 		}
-		if rc != "" && fo.response {
+		if rc != "" && fo.Response {
 			// tshark shows the end code masked with 0x7f3f, where it
 			// decodes the command's response data.
-			if got := hexField(fo.op.Result.Code); got != rc {
+			if got := hexField(fo.Op.Result.Code); got != rc {
 				t.Errorf("frame %d: end code %s, operation %s", frame, rc, got)
 			}
 			codes++
 		}
 		if model != "" {
-			if got := fact(fo.op, dissect.FactModel); got != strings.TrimRight(model, " ") {
+			if got := dissecttest.Fact(fo.Op, dissect.FactModel); got != strings.TrimRight(model, " ") {
 				t.Errorf("frame %d: model %q, fact %q", frame, model, got)
 			}
-			if got := fact(fo.op, dissect.FactFirmware); got != strings.TrimRight(version, " ") {
+			if got := dissecttest.Fact(fo.Op, dissect.FactFirmware); got != strings.TrimRight(version, " ") {
 				t.Errorf("frame %d: version %q, fact %q", frame, version, got)
 			}
 			models++
@@ -117,8 +97,8 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 		checked++
 	}
 	for frame, fops := range byFrame {
-		if _, ok := rows[frame]; !ok && fops[0].op.Result.Status != dissect.StatusMalformed {
-			t.Errorf("frame %d: operation %s, tshark decodes no FINS", frame, fops[0].op.FunctionName)
+		if _, ok := rows[frame]; !ok && fops[0].Op.Result.Status != dissect.StatusMalformed {
+			t.Errorf("frame %d: operation %s, tshark decodes no FINS", frame, fops[0].Op.FunctionName)
 		}
 	}
 	if checked == 0 || codes == 0 || models == 0 {
@@ -132,26 +112,13 @@ func hexField32(v int) string {
 	return "0x" + strings.Repeat("0", 8-len(s)) + s
 }
 
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
-}
-
 func TestTsharkUDP(t *testing.T) {
-	client := netip.MustParseAddrPort("10.10.1.20:50001")
-	plc := netip.MustParseAddrPort("10.10.2.10:9600")
-	cmac, pmac := net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0, 0x0a, 0, 0, 2}
-	var grams []dissecttest.Datagram
-	for _, e := range exchanges {
-		grams = append(grams,
-			dissecttest.Datagram{Src: client, Dst: plc, SrcMAC: cmac, DstMAC: pmac, Payload: gopacket.Payload(dissecttest.Hex(t, e[0]))},
-			dissecttest.Datagram{Src: plc, Dst: client, SrcMAC: pmac, DstMAC: cmac, Payload: gopacket.Payload(dissecttest.Hex(t, e[1]))})
+	conv := dissecttest.Conversation{
+		Client: netip.MustParseAddrPort("10.10.1.20:50001"),
+		Server: netip.MustParseAddrPort("10.10.2.10:9600"),
+		Msgs:   dissecttest.HexExchanges(t, exchanges),
 	}
-	path := dissecttest.WriteUDP(t, grams...)
+	path := dissecttest.WriteUDP(t, conv.Datagrams(net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0, 0x0a, 0, 0, 2})...)
 	ops := dissecttest.Operations(t, path, "fins").Ops
 	if len(ops) != len(exchanges) {
 		t.Fatalf("%d operations, want %d", len(ops), len(exchanges))

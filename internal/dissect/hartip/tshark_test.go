@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
@@ -35,33 +33,6 @@ func exchanges(t testing.TB) [][2]string {
 	}
 }
 
-// frameOp is an operation that carries a frame, and whether the frame is
-// its response.
-type frameOp struct {
-	op       *dissect.Operation
-	response bool
-}
-
-func frameOps(ops []*dissect.Operation) map[uint64][]frameOp {
-	out := map[uint64][]frameOp{}
-	for _, op := range ops {
-		for i, p := range op.Packets {
-			rsp := op.Response && i == len(op.Packets)-1 && (!op.Request || len(op.Packets) > 1)
-			out[p.Frame] = append(out[p.Frame], frameOp{op, rsp})
-		}
-	}
-	return out
-}
-
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
-}
-
 // compareFrames checks, frame by frame, what tshark decodes (message type
 // and ID, HART command and response code, the command 0 identity and the
 // long tag) against the operation that carries the frame.
@@ -71,7 +42,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 		"hart_ip.pt.rsp.manufacturer_Id", "hart_ip.pt.rsp.expanded_device_type", "hart_ip.pt.rsp.device_id",
 		"hart_ip.pt.rsp.software_rev", "hart_ip.pt.rsp.tag"}
 	rows := dissecttest.TsharkFrames(t, path, "hart_ip", fields...)
-	byFrame := frameOps(ops)
+	byFrame := dissecttest.FrameOps(ops)
 	checked, idents := 0, 0
 	for _, frame := range slices.Sorted(maps.Keys(rows)) {
 		row := rows[frame]
@@ -82,19 +53,19 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 			continue
 		}
 		fo := fops[0]
-		if want := map[bool]string{false: "0", true: "1"}[fo.response]; typ != want {
-			t.Errorf("frame %d: message type %s, operation %s response=%v", frame, typ, fo.op.FunctionName, fo.response)
+		if want := map[bool]string{false: "0", true: "1"}[fo.Response]; typ != want {
+			t.Errorf("frame %d: message type %s, operation %s response=%v", frame, typ, fo.Op.FunctionName, fo.Response)
 		}
 		switch {
 		case id == "3":
-			if fo.op.Attr(attrLayer) != "hart" || strconv.Itoa(fo.op.FunctionCode) != cmd {
-				t.Errorf("frame %d: HART command %s, operation %s (%d)", frame, cmd, fo.op.FunctionName, fo.op.FunctionCode)
+			if fo.Op.Attr(attrLayer) != "hart" || strconv.Itoa(fo.Op.FunctionCode) != cmd {
+				t.Errorf("frame %d: HART command %s, operation %s (%d)", frame, cmd, fo.Op.FunctionName, fo.Op.FunctionCode)
 			}
-			if fo.response && rc != strconv.Itoa(fo.op.Result.Code) {
-				t.Errorf("frame %d: response code %s, operation %d", frame, rc, fo.op.Result.Code)
+			if fo.Response && rc != strconv.Itoa(fo.Op.Result.Code) {
+				t.Errorf("frame %d: response code %s, operation %d", frame, rc, fo.Op.Result.Code)
 			}
-		case strconv.Itoa(fo.op.FunctionCode) != id:
-			t.Errorf("frame %d: message ID %s, operation %s (%d)", frame, id, fo.op.FunctionName, fo.op.FunctionCode)
+		case strconv.Itoa(fo.Op.FunctionCode) != id:
+			t.Errorf("frame %d: message ID %s, operation %s (%d)", frame, id, fo.Op.FunctionName, fo.Op.FunctionCode)
 		}
 		if row[4] != "" {
 			want := map[string]string{
@@ -104,14 +75,14 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 				dissect.FactFirmware:   row[7],
 			}
 			for k, v := range want {
-				if got := fact(fo.op, k); got != v {
+				if got := dissecttest.Fact(fo.Op, k); got != v {
 					t.Errorf("frame %d: %s %q, tshark %q", frame, k, got, v)
 				}
 			}
 			idents++
 		}
 		if row[8] != "" {
-			if got := fact(fo.op, dissect.FactHostname); got != strings.TrimRight(row[8], " ") {
+			if got := dissecttest.Fact(fo.Op, dissect.FactHostname); got != strings.TrimRight(row[8], " ") {
 				t.Errorf("frame %d: host name %q, tshark tag %q", frame, got, row[8])
 			}
 			idents++
@@ -120,7 +91,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 	}
 	for frame, fops := range byFrame {
 		if _, ok := rows[frame]; !ok {
-			t.Errorf("frame %d: operation %s, tshark decodes no HART-IP", frame, fops[0].op.FunctionName)
+			t.Errorf("frame %d: operation %s, tshark decodes no HART-IP", frame, fops[0].Op.FunctionName)
 		}
 	}
 	if checked == 0 || idents < 2 {
@@ -130,17 +101,13 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 }
 
 func TestTsharkUDP(t *testing.T) {
-	client := netip.MustParseAddrPort("10.10.1.20:50001")
-	dev := netip.MustParseAddrPort("10.10.2.10:5094")
-	cmac, dmac := net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0x10, 0x26, 0, 0, 2}
-	var grams []dissecttest.Datagram
 	ex := exchanges(t)
-	for _, e := range ex {
-		grams = append(grams,
-			dissecttest.Datagram{Src: client, Dst: dev, SrcMAC: cmac, DstMAC: dmac, Payload: gopacket.Payload(dissecttest.Hex(t, e[0]))},
-			dissecttest.Datagram{Src: dev, Dst: client, SrcMAC: dmac, DstMAC: cmac, Payload: gopacket.Payload(dissecttest.Hex(t, e[1]))})
+	conv := dissecttest.Conversation{
+		Client: netip.MustParseAddrPort("10.10.1.20:50001"),
+		Server: netip.MustParseAddrPort("10.10.2.10:5094"),
+		Msgs:   dissecttest.HexExchanges(t, ex),
 	}
-	path := dissecttest.WriteUDP(t, grams...)
+	path := dissecttest.WriteUDP(t, conv.Datagrams(net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0x10, 0x26, 0, 0, 2})...)
 	ops := dissecttest.Operations(t, path, "hartip").Ops
 	if len(ops) != len(ex) {
 		t.Fatalf("%d operations, want %d", len(ops), len(ex))
@@ -149,13 +116,11 @@ func TestTsharkUDP(t *testing.T) {
 }
 
 func TestTsharkTCP(t *testing.T) {
+	ex := exchanges(t)
 	conv := dissecttest.Conversation{
 		Client: netip.MustParseAddrPort("10.10.1.20:50002"),
 		Server: netip.MustParseAddrPort("10.10.2.10:5094"),
-	}
-	ex := exchanges(t)
-	for _, e := range ex {
-		conv.Msgs = append(conv.Msgs, dissecttest.C2S(string(dissecttest.Hex(t, e[0]))), dissecttest.S2C(string(dissecttest.Hex(t, e[1]))))
+		Msgs:   dissecttest.HexExchanges(t, ex),
 	}
 	path := dissecttest.WriteTCP(t, conv)
 	ops := dissecttest.Operations(t, path, "hartip").Ops

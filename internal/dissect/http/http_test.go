@@ -15,17 +15,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-// feed runs messages through one session as reassembly would, closes it
-// and returns the operations.
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
-}
-
 func target(op *dissect.Operation) string {
 	if len(op.Targets) == 0 {
 		return ""
@@ -39,13 +28,7 @@ func summary(op *dissect.Operation) string {
 	if tg := target(op); tg != "" {
 		s += " " + tg
 	}
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	for _, f := range op.Identity {
-		s += fmt.Sprintf(" fact:%s=%s(server=%v)", f.Key, f.Value, f.Server)
-	}
-	return s
+	return s + dissecttest.AttrText(op) + dissecttest.FactText(op)
 }
 
 const (

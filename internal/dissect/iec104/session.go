@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/itoa"
 )
 
 const proto = "iec104"
@@ -101,11 +102,8 @@ type Session struct {
 	npending int
 	order    uint64
 	u        [3][2]uPending
-	addrs    [4]struct {
-		a uint16
-		s string
-	}
-	naddr int
+	// addrs are the decimal common addresses the connection uses.
+	addrs itoa.Cache[[4]itoa.Entry]
 }
 
 // Feed decodes the APDUs in data and returns the bytes consumed; an
@@ -409,28 +407,8 @@ func (s *Session) fill(op *dissect.Operation, a *asdu) {
 		}
 	}
 	if a.ca != 0 && a.ca != 0xffff {
-		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactAddress, Value: s.addrString(a.ca), Server: true})
+		op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactAddress, Value: s.addrs.String(a.ca), Server: true})
 	}
-}
-
-// addrString returns the decimal common address, cached for the few
-// addresses a connection uses.
-func (s *Session) addrString(ca uint16) string {
-	for i := 0; i < s.naddr; i++ {
-		if s.addrs[i].a == ca {
-			return s.addrs[i].s
-		}
-	}
-	str := strconv.Itoa(int(ca))
-	i := s.naddr
-	if i == len(s.addrs) {
-		copy(s.addrs[:], s.addrs[1:])
-		i--
-	} else {
-		s.naddr++
-	}
-	s.addrs[i].a, s.addrs[i].s = ca, str
-	return str
 }
 
 func key(tid uint8, ca uint16, ioa uint32) uint64 {

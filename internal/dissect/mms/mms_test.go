@@ -96,7 +96,7 @@ func check(t *testing.T, ops []*dissect.Operation, wants []want) {
 			t.Errorf("op %d %s: targets %v, want %v", i, w.fn, tg, w.targets)
 		}
 		for k, v := range w.facts {
-			if got := fact(op, k); got != v {
+			if got := dissecttest.Fact(op, k); got != v {
 				t.Errorf("op %d %s: fact %s = %q, want %q", i, w.fn, k, got, v)
 			}
 		}

@@ -192,7 +192,7 @@ func TestTshark(t *testing.T) {
 			}
 			if op.FunctionName == "identify" {
 				for f, k := range map[string]string{"mms.vendorName": dissect.FactVendor, "mms.modelName": dissect.FactModel, "mms.revision": dissect.FactFirmware} {
-					if v := fact(op, k); v != first(respRow, f) || v == "" {
+					if v := dissecttest.Fact(op, k); v != first(respRow, f) || v == "" {
 						t.Errorf("identify: %s %q, tshark %s %q", k, v, f, first(respRow, f))
 					}
 				}
@@ -215,13 +215,4 @@ func TestTshark(t *testing.T) {
 	if nmms != 25 || ns7 != 2 {
 		t.Errorf("%d mms and %d s7comm operations, want 25 and 2", nmms, ns7)
 	}
-}
-
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
 }

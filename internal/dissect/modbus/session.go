@@ -7,6 +7,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
+	"github.com/otwatch/otwatch/internal/dissect/internal/stream"
 )
 
 const (
@@ -77,31 +78,23 @@ func (r *request) malformed(reason string) {
 type session struct {
 	pending [maxPending]request
 	reqs    pairing.Requests // the outstanding entries of pending
-	resync  [2]bool
+	resync  stream.Resync
 	orphan  request // scratch for a response whose request was not seen
-	// reversed is set when the side on port 502 opened the connection: it
-	// is still the Modbus server (implementation guide, section 4.2), so
+	// roles is reversed when the side on port 502 opened the connection:
+	// it is still the Modbus server (implementation guide, section 4.2), so
 	// requests travel towards the flow's client.
-	reversed bool
+	roles stream.Roles
 }
 
 // newSession returns the session of flow f.
 func newSession(f *dissect.Flow) *session {
-	s := &session{}
-	if f != nil && f.Client.Port == Port && f.Server.Port != Port {
-		s.reversed = true
-	}
-	return s
+	return &session{roles: stream.NewRoles(f, Port)}
 }
 
 // op returns the context's scratch operation with the Modbus client and
 // server as endpoints.
 func (s *session) op(ctx *dissect.Context) *dissect.Operation {
-	op := ctx.Op("modbus")
-	if s.reversed {
-		op.Client, op.Server = op.Server, op.Client
-	}
-	return op
+	return s.roles.Op(ctx, "modbus")
 }
 
 // Feed frames the bytes of one direction into ADUs and handles each whole
@@ -110,14 +103,9 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 	if dir > dissect.ToClient {
 		return len(data), nil
 	}
-	off := 0
-	if s.resync[dir] {
-		i := resync(data)
-		if i < 0 {
-			return max(0, len(data)-mbapLen), nil
-		}
-		off = i
-		s.resync[dir] = false
+	off, ok := s.resync.Find(dir, data, 0, resync, mbapLen)
+	if !ok {
+		return off, nil
 	}
 	s.expire(ctx)
 	for len(data)-off >= 6 {
@@ -144,7 +132,7 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 		}
 		unit, pdu := b[6], b[mbapLen:6+n]
 		oversize := n > maxLength && !(pdu[0]&0x7f == fcUMAS && n <= umasMaxLength)
-		if (dir == dissect.ToServer) != s.reversed {
+		if s.roles.FromClient(dir) {
 			s.request(tid, unit, pdu, oversize, ctx)
 		} else {
 			s.response(tid, unit, pdu, oversize, ctx)
@@ -158,16 +146,12 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 // Outstanding requests stay; responses lost in the gap leave them to the
 // pairing window.
 func (s *session) Gap(dir dissect.Direction, _ int, _ *dissect.Context) {
-	if dir <= dissect.ToClient {
-		s.resync[dir] = true
-	}
+	s.resync.Lost(dir)
 }
 
 // Close emits the requests still waiting for a response, oldest first.
 func (s *session) Close(ctx *dissect.Context) {
-	for s.reqs.Len() > 0 {
-		s.unanswered(pairing.Oldest(s.pending[:], time.Time{}), ctx)
-	}
+	pairing.Close(&s.reqs, s.pending[:], func(r *request) { s.unanswered(r, ctx) })
 }
 
 // resync returns the offset of the first plausible ADU header in data, or
@@ -303,7 +287,7 @@ func (s *session) unanswered(r *request, ctx *dissect.Context) {
 func (s *session) malformedADU(dir dissect.Direction, b []byte, reason string, ctx *dissect.Context) {
 	op := s.op(ctx)
 	op.FunctionName = "malformed"
-	op.Request = (dir == dissect.ToServer) != s.reversed
+	op.Request = s.roles.FromClient(dir)
 	op.Response = !op.Request
 	if len(b) >= mbapLen && reason == reasonLength {
 		op.Attrs = append(op.Attrs, dissect.Attr{Key: attrUnit, Value: decimal[b[6]]})

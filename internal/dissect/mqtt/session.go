@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
+	"github.com/otwatch/otwatch/internal/dissect/internal/stream"
 )
 
 const (
@@ -78,13 +80,12 @@ const (
 // request is an exchange in progress: a CONNECT, a PUBLISH flow, a
 // SUBSCRIBE, an UNSUBSCRIBE or a PINGREQ. It is kept by value.
 type request struct {
-	used       bool
+	pairing.Request
 	kind       byte // packet type of the request
 	fromClient bool // the PUBLISH sender is the client
 	req, resp  bool
 	seen       uint8 // PUBLISH flow messages seen, bit (type - typePublish)
 	pid        uint16
-	seq        uint64
 	result     dissect.Result
 	nt, na, np uint8
 	hasID      bool
@@ -92,7 +93,6 @@ type request struct {
 	targets    [maxTargets]dissect.Target
 	attrs      [maxAttrs]dissect.Attr
 	packets    [maxPackets]dissect.PacketRef
-	time       time.Time
 }
 
 func (r *request) attr(key, value string) {
@@ -139,36 +139,28 @@ func (r *request) answer(res dissect.Result) {
 
 // session is the state of one MQTT connection.
 type session struct {
-	version  byte // protocol level from CONNECT (3, 4, 5), 0 until known
-	reversed bool // the flow's server side is the MQTT client
-	roles    bool // a client-only or server-only packet settled the roles
-	skip     [2]int
-	resync   [2]bool
-	seq      uint64
-	n        int
-	connect  request
-	ping     request
-	scratch  request
-	pending  [maxPending]request
-	topics   topicCache
+	version byte // protocol level from CONNECT (3, 4, 5), 0 until known
+	// roles is reversed when the flow's server side is the MQTT client; a
+	// client-only or server-only packet settles it.
+	roles   stream.Roles
+	skip    [2]int
+	resync  stream.Resync
+	connect request
+	ping    request
+	scratch request
+	pending [maxPending]request
+	reqs    pairing.Requests // the outstanding entries of pending
+	topics  topicCache
 }
 
 func newSession(f *dissect.Flow) *session {
-	s := &session{}
-	if f != nil && f.Client.Port == Port && f.Server.Port != Port {
-		s.reversed = true
-	}
-	return s
+	return &session{roles: stream.NewRoles(f, Port)}
 }
 
 // op returns the scratch operation with the MQTT client and broker as
 // client and server.
 func (s *session) op(ctx *dissect.Context) *dissect.Operation {
-	op := ctx.Op("mqtt")
-	if s.reversed {
-		op.Client, op.Server = op.Server, op.Client
-	}
-	return op
+	return s.roles.Op(ctx, "mqtt")
 }
 
 // Feed frames the bytes of one direction into control packets (3.1.1
@@ -185,13 +177,9 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 			return off, nil
 		}
 	}
-	if s.resync[dir] {
-		i := resync(data[off:])
-		if i < 0 {
-			return max(off, len(data)-8), nil
-		}
-		off += i
-		s.resync[dir] = false
+	off, ok := s.resync.Find(dir, data, off, resync, 8)
+	if !ok {
+		return off, nil
 	}
 	s.expire(ctx)
 	for off+2 <= len(data) {
@@ -273,15 +261,13 @@ func (s *session) Gap(dir dissect.Direction, lost int, _ *dissect.Context) {
 
 // Close emits the exchanges still waiting for an answer, oldest first.
 func (s *session) Close(ctx *dissect.Context) {
-	if s.connect.used {
+	if s.connect.Used {
 		s.emit(&s.connect, ctx, false)
 	}
-	if s.ping.used {
+	if s.ping.Used {
 		s.emit(&s.ping, ctx, false)
 	}
-	for s.n > 0 {
-		s.emit(s.oldest(time.Time{}), ctx, false)
-	}
+	pairing.Close(&s.reqs, s.pending[:], func(r *request) { s.emit(r, ctx, false) })
 }
 
 // resync returns the offset of the first plausible fixed header in data
@@ -347,31 +333,16 @@ func plausible(b []byte) (int, bool) {
 	return 1 + k + rl, true
 }
 
-// fromClient reports whether a packet travelling in direction dir was sent
-// by the MQTT client.
-func (s *session) fromClient(dir dissect.Direction) bool {
-	return (dir == dissect.ToServer) != s.reversed
-}
-
 // settle fixes the roles on the first packet only one side may send
 // (3.1.1 section 2.2.1: CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ go
 // client to server; CONNACK, SUBACK, UNSUBACK and PINGRESP the other way),
 // so a capture that names the broker the client is still read right.
 func (s *session) settle(dir dissect.Direction, typ byte) {
-	if s.roles {
-		return
-	}
-	var client bool
 	switch typ {
 	case typeConnect, typeSubscribe, typeUnsubscribe, typePingreq:
-		client = true
+		s.roles.Settle(dir, true)
 	case typeConnack, typeSuback, typeUnsuback, typePingresp:
-	default:
-		return
-	}
-	s.roles = true
-	if s.fromClient(dir) != client {
-		s.reversed = !s.reversed
+		s.roles.Settle(dir, false)
 	}
 }
 
@@ -422,75 +393,61 @@ func (s *session) packet(dir dissect.Direction, b0 byte, body []byte, ctx *disse
 	}
 }
 
-// begin fills r as a new exchange of kind sent now.
+// begin fills r as a new exchange of kind sent now; an entry of the
+// pending table becomes outstanding.
 func (s *session) begin(r *request, kind byte, ctx *dissect.Context) {
-	*r = request{used: true, kind: kind, seq: s.seq, time: ctx.Time}
-	s.seq++
+	*r = request{kind: kind}
+	if s.pends(r) {
+		s.reqs.Add(&r.Request, ctx.Time)
+	} else {
+		r.Used, r.Time = true, ctx.Time
+	}
 	r.packet(ctx.Packet)
 }
 
-// slot returns a free entry of the pending table; when the table is full
-// the oldest exchange is emitted unanswered first.
+// pends reports whether r is an entry of the pending table.
+func (s *session) pends(r *request) bool {
+	return r != &s.connect && r != &s.ping && r != &s.scratch
+}
+
+// slot returns a free entry of the pending table for begin; when the
+// table is full the oldest exchange is emitted unanswered first.
 func (s *session) slot(ctx *dissect.Context) *request {
 	for i := range s.pending {
-		if !s.pending[i].used {
-			s.n++
+		if !s.pending[i].Used {
 			return &s.pending[i]
 		}
 	}
-	r := s.oldest(time.Time{})
+	r := pairing.Oldest(s.pending[:], time.Time{})
 	s.emit(r, ctx, false)
-	s.n++
 	return r
 }
 
 // find returns the pending exchange of kind with packet identifier pid
 // whose PUBLISH sender (for other kinds: the client) is fromClient, or nil.
 func (s *session) find(kind byte, fromClient bool, pid uint16) *request {
-	if s.n == 0 {
+	if s.reqs.Len() == 0 {
 		return nil
 	}
 	for i := range s.pending {
 		r := &s.pending[i]
-		if r.used && r.kind == kind && r.fromClient == fromClient && r.pid == pid {
+		if r.Used && r.kind == kind && r.fromClient == fromClient && r.pid == pid {
 			return r
 		}
 	}
 	return nil
 }
 
-// oldest returns the earliest pending exchange begun before deadline (any,
-// when deadline is zero), or nil.
-func (s *session) oldest(deadline time.Time) *request {
-	var o *request
-	for i := range s.pending {
-		r := &s.pending[i]
-		if !r.used || (!deadline.IsZero() && !r.time.Before(deadline)) {
-			continue
-		}
-		if o == nil || r.seq < o.seq {
-			o = r
-		}
-	}
-	return o
-}
-
 // expire emits the exchanges that waited longer than the pairing window.
 func (s *session) expire(ctx *dissect.Context) {
 	deadline := ctx.Time.Add(-pairTimeout)
-	if s.connect.used && s.connect.time.Before(deadline) {
+	if s.connect.Used && s.connect.Time.Before(deadline) {
 		s.emit(&s.connect, ctx, false)
 	}
-	if s.ping.used && s.ping.time.Before(deadline) {
+	if s.ping.Used && s.ping.Time.Before(deadline) {
 		s.emit(&s.ping, ctx, false)
 	}
-	for s.n > 0 {
-		r := s.oldest(deadline)
-		if r == nil {
-			return
-		}
-		s.emit(r, ctx, false)
-	}
+	pairing.Expire(&s.reqs, s.pending[:], ctx.Time, pairTimeout, func(r *request) { s.emit(r, ctx, false) })
 }
 
 // emit hands the exchange r to ctx as one operation and frees it. answered
@@ -499,7 +456,7 @@ func (s *session) expire(ctx *dissect.Context) {
 func (s *session) emit(r *request, ctx *dissect.Context, answered bool) {
 	op := s.op(ctx)
 	if !answered {
-		op.Time = r.time
+		op.Time = r.Time
 	}
 	op.Packets = append(op.Packets[:0], r.packets[:r.np]...)
 	op.FunctionCode = int(r.kind)
@@ -534,10 +491,10 @@ func (s *session) emit(r *request, ctx *dissect.Context, answered bool) {
 	}
 	op.Result = r.result
 	ctx.Emit(op)
-	if r.used && r != &s.connect && r != &s.ping && r != &s.scratch {
-		s.n--
+	if r.Used && s.pends(r) {
+		s.reqs.Free(&r.Request)
 	}
-	r.used = false
+	r.Used = false
 }
 
 // malformedPacket emits a packet that violates the protocol as an
@@ -545,7 +502,7 @@ func (s *session) emit(r *request, ctx *dissect.Context, answered bool) {
 func (s *session) malformedPacket(dir dissect.Direction, typ byte, reason string, ctx *dissect.Context) {
 	r := &s.scratch
 	s.begin(r, typ, ctx)
-	r.req = s.fromClient(dir)
+	r.req = s.roles.FromClient(dir)
 	r.resp = !r.req
 	r.fromClient = r.req
 	if typ == typePublish {
@@ -559,7 +516,7 @@ func (s *session) malformedPacket(dir dissect.Direction, typ byte, reason string
 func (s *session) oversize(dir dissect.Direction, typ byte, ctx *dissect.Context) {
 	r := &s.scratch
 	s.begin(r, typ, ctx)
-	r.req = s.fromClient(dir)
+	r.req = s.roles.FromClient(dir)
 	r.resp = !r.req
 	r.attr(attrUndecoded, "packet over 32 KiB")
 	s.emit(r, ctx, true)
@@ -568,7 +525,7 @@ func (s *session) oversize(dir dissect.Direction, typ byte, ctx *dissect.Context
 // connectPacket starts the CONNECT exchange (3.1.1 section 3.1, 5.0
 // section 3.1). The password is skipped, never kept.
 func (s *session) connectPacket(b0 byte, body []byte, ctx *dissect.Context) {
-	if s.connect.used {
+	if s.connect.Used {
 		s.emit(&s.connect, ctx, false)
 	}
 	r := &s.connect
@@ -657,7 +614,7 @@ func (s *session) connectPacket(b0 byte, body []byte, ctx *dissect.Context) {
 // 3.2); a refusal is an error with its return or reason code.
 func (s *session) connack(body []byte, ctx *dissect.Context) {
 	r := &s.connect
-	if !r.used {
+	if !r.Used {
 		r = &s.scratch
 		s.begin(r, typeConnect, ctx)
 		r.fromClient = true
@@ -711,7 +668,7 @@ func (s *session) connack(body []byte, ctx *dissect.Context) {
 // 5.0 section 3.3); more says a payload (or MQTT 5 properties) follows.
 // QoS 0 is emitted at once; QoS 1 and 2 wait for their acknowledgements.
 func (s *session) publish(dir dissect.Direction, b0 byte, hdr []byte, more bool, ctx *dissect.Context) {
-	fromClient := s.fromClient(dir)
+	fromClient := s.roles.FromClient(dir)
 	qos := (b0 >> 1) & 3
 	rd := reader{b: hdr}
 	topic := rd.bytes()
@@ -771,7 +728,7 @@ var ackBit = [16]uint8{typePuback: 1 << 1, typePubrec: 1 << 2, typePubrel: 1 << 
 // 3.4-3.7, 5.0 sections 3.4-3.7). PUBREL travels with the PUBLISH, the
 // others against it.
 func (s *session) publishAck(dir dissect.Direction, typ byte, body []byte, ctx *dissect.Context) {
-	sender := s.fromClient(dir)
+	sender := s.roles.FromClient(dir)
 	publisher := !sender
 	if typ == typePubrel {
 		publisher = sender
@@ -940,7 +897,7 @@ func (s *session) suback(dir dissect.Direction, typ byte, body []byte, ctx *diss
 
 // pingreq starts a PINGREQ exchange (3.1.1 section 3.12).
 func (s *session) pingreq(body []byte, ctx *dissect.Context) {
-	if s.ping.used {
+	if s.ping.Used {
 		s.emit(&s.ping, ctx, false)
 	}
 	r := &s.ping
@@ -954,7 +911,7 @@ func (s *session) pingreq(body []byte, ctx *dissect.Context) {
 // pingresp completes the PINGREQ exchange (3.1.1 section 3.13).
 func (s *session) pingresp(body []byte, ctx *dissect.Context) {
 	r := &s.ping
-	if !r.used {
+	if !r.Used {
 		r = &s.scratch
 		s.begin(r, typePingreq, ctx)
 		r.fromClient = true
@@ -976,7 +933,7 @@ func (s *session) oneWay(dir dissect.Direction, typ byte, body []byte, ctx *diss
 	r := &s.scratch
 	s.begin(r, typ, ctx)
 	r.fromClient = true
-	r.req = s.fromClient(dir)
+	r.req = s.roles.FromClient(dir)
 	r.resp = !r.req
 	r.answer(dissect.Result{Status: dissect.StatusOK})
 	if len(body) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/internal/pairing"
+	"github.com/otwatch/otwatch/internal/dissect/internal/stream"
 )
 
 const (
@@ -140,13 +141,13 @@ func (p *partial) add(body []byte, cut bool) {
 type session struct {
 	pending [maxPending]request
 	reqs    pairing.Requests // the outstanding entries of pending
-	resync  [2]bool
+	resync  stream.Resync
 	skip    [2]int // bytes of a large chunk still to skip
 	partial [2]partial
-	// reversed is set when the OPC UA server opened the TCP connection
+	// roles is reversed when the OPC UA server opened the TCP connection
 	// (reverse connect, OPC 10000-6 section 7.1.3), so requests travel
-	// towards the flow's client. roleKnown is set once a message settles it.
-	reversed, roleKnown bool
+	// towards the flow's client; the first message that tells settles it.
+	roles stream.Roles
 	// policy is the security policy of the secure channel ("" until an
 	// OpenSecureChannel is seen). A policy other than None means the
 	// service messages are signed or encrypted.
@@ -154,36 +155,14 @@ type session struct {
 }
 
 func newSession(f *dissect.Flow) *session {
-	s := &session{}
-	if f != nil && f.Client.Port == Port && f.Server.Port != Port {
-		s.reversed = true
-	}
-	return s
+	return &session{roles: stream.NewRoles(f, Port)}
 }
 
 // secured reports whether the channel's messages are signed or encrypted.
 func (s *session) secured() bool { return s.policy != "" && s.policy != policyNone }
 
-// toServer reports whether direction dir carries requests.
-func (s *session) toServer(dir dissect.Direction) bool {
-	return (dir == dissect.ToServer) != s.reversed
-}
-
-// settle fixes the roles from a message known to travel to the server
-// (request true) or to the client in direction dir.
-func (s *session) settle(dir dissect.Direction, request bool) {
-	if !s.roleKnown {
-		s.reversed = request != (dir == dissect.ToServer)
-		s.roleKnown = true
-	}
-}
-
 func (s *session) op(ctx *dissect.Context) *dissect.Operation {
-	op := ctx.Op("opcua")
-	if s.reversed {
-		op.Client, op.Server = op.Server, op.Client
-	}
-	return op
+	return s.roles.Op(ctx, "opcua")
 }
 
 // Feed frames the bytes of one direction into messages and handles each
@@ -192,14 +171,9 @@ func (s *session) Feed(dir dissect.Direction, data []byte, ctx *dissect.Context)
 	if dir > dissect.ToClient {
 		return len(data), nil
 	}
-	off := 0
-	if s.resync[dir] {
-		i := resync(data)
-		if i < 0 {
-			return max(0, len(data)-headerLen), nil
-		}
-		off = i
-		s.resync[dir] = false
+	off, ok := s.resync.Find(dir, data, 0, resync, headerLen)
+	if !ok {
+		return off, nil
 	}
 	s.expire(ctx)
 	for {
@@ -251,9 +225,7 @@ func (s *session) Gap(dir dissect.Direction, _ int, _ *dissect.Context) {
 
 // Close emits the requests still waiting for a response, oldest first.
 func (s *session) Close(ctx *dissect.Context) {
-	for s.reqs.Len() > 0 {
-		s.unanswered(pairing.Oldest(s.pending[:], time.Time{}), ctx)
-	}
+	pairing.Close(&s.reqs, s.pending[:], func(r *request) { s.unanswered(r, ctx) })
 }
 
 // resync returns the offset of the first plausible message header in
@@ -273,10 +245,10 @@ func (s *session) message(dir dissect.Direction, mt int, m []byte, ctx *dissect.
 	case mtHEL:
 		s.hello(dir, m, ctx)
 	case mtACK:
-		s.settle(dir, false)
+		s.roles.Settle(dir, false)
 		s.helloAnswer(m, false, ctx)
 	case mtERR:
-		s.settle(dir, false)
+		s.roles.Settle(dir, false)
 		s.helloAnswer(m, true, ctx)
 	case mtRHE:
 		s.reverseHello(dir, m, ctx)
@@ -291,7 +263,7 @@ func (s *session) message(dir dissect.Direction, mt int, m []byte, ctx *dissect.
 
 // hello records a Hello (section 7.1.2.3) until its Acknowledge.
 func (s *session) hello(dir dissect.Direction, m []byte, ctx *dissect.Context) {
-	s.settle(dir, true)
+	s.roles.Settle(dir, true)
 	r := s.slot(kindHello, 0, ctx)
 	s.fill(r, kindHello, 0, ctx)
 	r.fnName, r.fnClass = "hello", dissect.ClassOther
@@ -348,7 +320,7 @@ func (s *session) helloAnswer(m []byte, isErr bool, ctx *dissect.Context) {
 // reverseHello emits a ReverseHello (section 7.1.2.6): the server opened
 // the connection and offers itself to the client.
 func (s *session) reverseHello(dir dissect.Direction, m []byte, ctx *dissect.Context) {
-	s.settle(dir, false)
+	s.roles.Settle(dir, false)
 	op := s.op(ctx)
 	op.FunctionName = "reverse_hello"
 	op.Request = true
@@ -380,7 +352,7 @@ func (s *session) open(dir dissect.Direction, m []byte, ctx *dissect.Context) {
 		return
 	}
 	policy := policyName(uri)
-	if s.policy == "" || s.toServer(dir) {
+	if s.policy == "" || s.roles.FromClient(dir) {
 		s.policy = policy
 	}
 	if policy != policyNone {
@@ -400,10 +372,10 @@ func (s *session) open(dir dissect.Direction, m []byte, ctx *dissect.Context) {
 	if policy == policyNone {
 		t = br.nodeID(false)
 	}
-	request := s.toServer(dir)
+	request := s.roles.FromClient(dir)
 	if policy == policyNone && !br.bad && t.ns == 0 && (t.id == idOpenChannelReq || t.id == idOpenChannelResp) {
 		request = t.id == idOpenChannelReq
-		s.settle(dir, request)
+		s.roles.Settle(dir, request)
 	}
 	if request {
 		r := s.slot(kindOpen, reqID, ctx)
@@ -465,7 +437,7 @@ func (s *session) open(dir dissect.Direction, m []byte, ctx *dissect.Context) {
 // close emits a CloseSecureChannel (section 6.7.6): a request without a
 // response.
 func (s *session) close(dir dissect.Direction, m []byte, ctx *dissect.Context) {
-	s.settle(dir, true)
+	s.roles.Settle(dir, true)
 	op := s.op(ctx)
 	op.FunctionName, op.FunctionCode = "close_secure_channel", idCloseChannelReq
 	op.Request = true
@@ -536,7 +508,7 @@ func (s *session) msg(dir dissect.Direction, m []byte, cut bool, ctx *dissect.Co
 func (s *session) encrypted(dir dissect.Direction, chunks uint32, ctx *dissect.Context) {
 	op := s.op(ctx)
 	op.FunctionName = "encrypted"
-	op.Request = s.toServer(dir)
+	op.Request = s.roles.FromClient(dir)
 	op.Response = !op.Request
 	policy := s.policy
 	if policy == "" {
@@ -560,7 +532,7 @@ func (s *session) abort(dir dissect.Direction, reqID uint32, body []byte, chunks
 	code := rd.u32()
 	op := s.op(ctx)
 	var r *request
-	if !s.toServer(dir) {
+	if !s.roles.FromClient(dir) {
 		r = s.find(kindService, reqID)
 	}
 	if r != nil {
@@ -570,7 +542,7 @@ func (s *session) abort(dir dissect.Direction, reqID uint32, body []byte, chunks
 		op.Response = true
 	} else {
 		op.FunctionName = "abort"
-		op.Request = s.toServer(dir)
+		op.Request = s.roles.FromClient(dir)
 		op.Response = !op.Request
 	}
 	op.Attrs = append(op.Attrs, dissect.Attr{Key: attrAborted, Value: "true"})
@@ -613,12 +585,12 @@ func (s *session) service(dir dissect.Direction, reqID uint32, body []byte, chun
 	}
 	switch {
 	case known:
-		s.settle(dir, !response)
+		s.roles.Settle(dir, !response)
 	case fault:
-		s.settle(dir, false)
+		s.roles.Settle(dir, false)
 		response = true
 	default:
-		response = !s.toServer(dir)
+		response = !s.roles.FromClient(dir)
 	}
 	if !response {
 		s.request(reqID, t, svc, &rd, chunks, truncated, ctx)
@@ -852,7 +824,7 @@ func setMalformed(op *dissect.Operation, reason string) {
 func (s *session) malformed(dir dissect.Direction, reason string, ctx *dissect.Context) {
 	op := s.op(ctx)
 	op.FunctionName = "malformed"
-	op.Request = s.toServer(dir)
+	op.Request = s.roles.FromClient(dir)
 	op.Response = !op.Request
 	op.Result = dissect.Result{Status: dissect.StatusMalformed, Text: reason}
 	ctx.Emit(op)

@@ -14,10 +14,7 @@ import (
 
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s code=%d %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code, op.Result.Text)
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	return s
+	return s + dissecttest.AttrText(op)
 }
 
 func hx(t testing.TB, s string) string { return string(dissecttest.Hex(t, s)) }

@@ -15,40 +15,14 @@ const (
 	pollAnswer = "03 00 0020 02 f0 80 32 03 0000 0200 0002 000b 00 00 04 02 ff 04 0010 1234 ff 03 0001 01"
 )
 
-func pollSession(tb testing.TB) (dissect.Session, *dissect.Context, []byte, []byte) {
-	flow := dissecttest.Flow(dissect.TransportTCP, Port)
-	ctx := dissecttest.Context(flow, dissecttest.Discard)
-	return Dissector{}.NewSession(flow), ctx, dissecttest.Hex(tb, pollRequest), dissecttest.Hex(tb, pollAnswer)
+func pollSession(tb testing.TB) *dissecttest.Poll {
+	return dissecttest.NewPoll(Dissector{}, Port, dissecttest.Hex(tb, pollRequest), dissecttest.Hex(tb, pollAnswer))
 }
 
 func TestPollAllocs(t *testing.T) {
-	s, ctx, req, ans := pollSession(t)
-	n := 0
-	ctx.Emitter = dissect.EmitterFunc(func(op *dissect.Operation) {
-		if op.FunctionName != "read_var" || op.Result.Status != dissect.StatusOK || len(op.Targets) != 2 || op.Targets[1].Name != "M10.3" {
-			t.Fatalf("unexpected operation %+v", op)
-		}
-		n++
+	pollSession(t).ZeroAllocs(t, func(op *dissect.Operation) bool {
+		return op.FunctionName == "read_var" && op.Result.Status == dissect.StatusOK && len(op.Targets) == 2 && op.Targets[1].Name == "M10.3"
 	})
-	cycle := func() {
-		s.Feed(dissect.ToServer, req, ctx)
-		s.Feed(dissect.ToClient, ans, ctx)
-	}
-	cycle() // warm the name cache and the scratch operation
-	if a := testing.AllocsPerRun(200, cycle); a != 0 {
-		t.Errorf("%v allocations per poll cycle, want 0", a)
-	}
-	if n == 0 {
-		t.Fatal("no operations")
-	}
 }
 
-func BenchmarkPoll(b *testing.B) {
-	s, ctx, req, ans := pollSession(b)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(req) + len(ans)))
-	for b.Loop() {
-		s.Feed(dissect.ToServer, req, ctx)
-		s.Feed(dissect.ToClient, ans, ctx)
-	}
-}
+func BenchmarkPoll(b *testing.B) { pollSession(b).Bench(b) }

@@ -15,15 +15,6 @@ import (
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
-}
-
 // counts derives tshark's field counts from operations: a paired
 // operation stands for a request PDU and a response PDU.
 func counts(ops []*dissect.Operation) map[string]map[string]int {

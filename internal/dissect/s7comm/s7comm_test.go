@@ -215,7 +215,7 @@ func TestOperations(t *testing.T) {
 					t.Errorf("op %d: targets %+v, want %+v", i, op.Targets, *w.target)
 				}
 				for k, v := range w.facts {
-					if got := fact(op, k); got != v {
+					if got := dissecttest.Fact(op, k); got != v {
 						t.Errorf("op %d: fact %s = %q, want %q", i, k, got, v)
 					}
 				}

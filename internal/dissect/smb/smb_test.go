@@ -117,13 +117,7 @@ func summary(op *dissect.Operation) string {
 	for _, tg := range op.Targets {
 		s += " " + tg.Kind + ":" + tg.Name
 	}
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	for _, f := range op.Identity {
-		s += fmt.Sprintf(" fact:%s=%s(server=%v)", f.Key, f.Value, f.Server)
-	}
-	return s
+	return s + dissecttest.AttrText(op) + dissecttest.FactText(op)
 }
 
 func TestSMB2Session(t *testing.T) {

@@ -13,13 +13,7 @@ import (
 
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status)
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	for _, f := range op.Identity {
-		s += fmt.Sprintf(" fact:%s=%s(server=%v)", f.Key, f.Value, f.Server)
-	}
-	return s
+	return s + dissecttest.AttrText(op) + dissecttest.FactText(op)
 }
 
 // kexinit is the start of a binary packet (RFC 4253 section 6: length,

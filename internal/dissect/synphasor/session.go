@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otwatch/otwatch/internal/dissect"
+	"github.com/otwatch/otwatch/internal/dissect/internal/itoa"
 )
 
 const proto = "synphasor"
@@ -80,11 +81,8 @@ type Session struct {
 	// frame 1, 2, 3 (1..3).
 	cmds    [4]pendingCmd
 	streams [2][maxStreams]stream
-	ids     [8]struct {
-		id uint16
-		s  string
-	}
-	nids     int
+	// ids are the decimal IDCODEs the flow uses.
+	ids      itoa.Cache[[8]itoa.Entry]
 	timeBase uint32
 }
 
@@ -410,26 +408,7 @@ func (s *Session) stream(dir dissect.Direction, id uint16, now time.Time) *strea
 
 // address adds the IDCODE as an address fact.
 func (s *Session) address(op *dissect.Operation, id uint16, server bool) {
-	op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactAddress, Value: s.idString(id), Server: server})
-}
-
-// idString returns the decimal IDCODE, cached for the few a flow uses.
-func (s *Session) idString(id uint16) string {
-	for i := 0; i < s.nids; i++ {
-		if s.ids[i].id == id {
-			return s.ids[i].s
-		}
-	}
-	str := strconv.Itoa(int(id))
-	i := s.nids
-	if i == len(s.ids) {
-		copy(s.ids[:], s.ids[1:])
-		i--
-	} else {
-		s.nids++
-	}
-	s.ids[i].id, s.ids[i].s = id, str
-	return str
+	op.Identity = append(op.Identity, dissect.Fact{Key: dissect.FactAddress, Value: s.ids.String(id), Server: server})
 }
 
 // config decodes a configuration frame (C37.118.2-2011 clause 6.4): the

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-
 	"github.com/otwatch/otwatch/internal/dissect"
 	"github.com/otwatch/otwatch/internal/dissect/dissecttest"
 )
@@ -41,22 +39,6 @@ func conversation(t testing.TB) []message {
 	return append(m, message{true, frame(t, typeCommand, 7734, "0001")}, message{true, frame(t, typeCommand, 7734, "0008 0102")})
 }
 
-type frameOp struct {
-	op       *dissect.Operation
-	response bool
-}
-
-func frameOps(ops []*dissect.Operation) map[uint64][]frameOp {
-	out := map[uint64][]frameOp{}
-	for _, op := range ops {
-		for i, p := range op.Packets {
-			rsp := op.Response && i == len(op.Packets)-1 && (!op.Request || len(op.Packets) > 1)
-			out[p.Frame] = append(out[p.Frame], frameOp{op, rsp})
-		}
-	}
-	return out
-}
-
 // compareFrames checks, frame by frame, the frame type, stream IDCODE,
 // CMD, PMU blocks' IDCODEs and CFG-3 station names, number of PMUs and
 // data rate tshark decodes against the operation that carries the frame.
@@ -67,7 +49,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 	rows := dissecttest.TsharkFrames(t, path, "synphasor", "synphasor.frtype", "synphasor.idcode_stream_source",
 		"synphasor.command", "synphasor.idcode_data_source", "synphasor.station_name", "synphasor.conf.numpmu",
 		"synphasor.rate_of_transmission")
-	byFrame := frameOps(ops)
+	byFrame := dissecttest.FrameOps(ops)
 	checked, suppressed, blocks, names := 0, 0, 0, 0
 	for _, frame := range slices.Sorted(maps.Keys(rows)) {
 		row := rows[frame]
@@ -80,8 +62,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 			suppressed++
 			continue
 		}
-		fo := fops[0]
-		op := fo.op
+		op := fops[0].Op
 		if frtype == typeCommand {
 			if strconv.Itoa(op.FunctionCode) != mustHexDec(t, row[2]) {
 				t.Errorf("frame %d: CMD %s, operation %s (%d)", frame, row[2], op.FunctionName, op.FunctionCode)
@@ -104,7 +85,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 			blocks++
 		}
 		if row[4] != "" {
-			if got := fact(op, dissect.FactHostname); got != row[4] {
+			if got := dissecttest.Fact(op, dissect.FactHostname); got != row[4] {
 				t.Errorf("frame %d: station name %q, host name fact %q", frame, row[4], got)
 			}
 			names++
@@ -113,7 +94,7 @@ func compareFrames(t *testing.T, path string, ops []*dissect.Operation) {
 	}
 	for frame, fops := range byFrame {
 		if _, ok := rows[frame]; !ok {
-			t.Errorf("frame %d: operation %s, tshark decodes no synchrophasor frame", frame, fops[0].op.FunctionName)
+			t.Errorf("frame %d: operation %s, tshark decodes no synchrophasor frame", frame, fops[0].Op.FunctionName)
 		}
 	}
 	if checked == 0 || suppressed == 0 || blocks < 2 || names == 0 {
@@ -159,44 +140,31 @@ func hasTarget(op *dissect.Operation, id string) bool {
 	return false
 }
 
-func fact(op *dissect.Operation, key string) string {
-	for _, f := range op.Identity {
-		if f.Key == key {
-			return f.Value
-		}
+// messages returns the conversation with the PDC as the client.
+func messages(t testing.TB) []dissecttest.Message {
+	var out []dissecttest.Message
+	for _, m := range conversation(t) {
+		out = append(out, dissecttest.Message{ToServer: m.toPMU, Data: string(dissecttest.Hex(t, m.hex))})
 	}
-	return ""
+	return out
 }
 
 func TestTsharkTCP(t *testing.T) {
 	conv := dissecttest.Conversation{
 		Client: netip.MustParseAddrPort("10.10.1.20:50002"),
 		Server: netip.MustParseAddrPort("10.10.2.10:4712"),
-	}
-	for _, m := range conversation(t) {
-		b := string(dissecttest.Hex(t, m.hex))
-		if m.toPMU {
-			conv.Msgs = append(conv.Msgs, dissecttest.C2S(b))
-		} else {
-			conv.Msgs = append(conv.Msgs, dissecttest.S2C(b))
-		}
+		Msgs:   messages(t),
 	}
 	path := dissecttest.WriteTCP(t, conv)
 	compareFrames(t, path, dissecttest.Operations(t, path, "synphasor").Ops)
 }
 
 func TestTsharkUDP(t *testing.T) {
-	pdc := netip.MustParseAddrPort("10.10.1.20:4713")
-	pmu := netip.MustParseAddrPort("10.10.2.10:4713")
-	mac1, mac2 := net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0x30, 0xa7, 0, 0, 2}
-	var grams []dissecttest.Datagram
-	for _, m := range conversation(t) {
-		g := dissecttest.Datagram{Src: pmu, Dst: pdc, SrcMAC: mac2, DstMAC: mac1, Payload: gopacket.Payload(dissecttest.Hex(t, m.hex))}
-		if m.toPMU {
-			g = dissecttest.Datagram{Src: pdc, Dst: pmu, SrcMAC: mac1, DstMAC: mac2, Payload: g.Payload}
-		}
-		grams = append(grams, g)
+	conv := dissecttest.Conversation{
+		Client: netip.MustParseAddrPort("10.10.1.20:4713"),
+		Server: netip.MustParseAddrPort("10.10.2.10:4713"),
+		Msgs:   messages(t),
 	}
-	path := dissecttest.WriteUDP(t, grams...)
+	path := dissecttest.WriteUDP(t, conv.Datagrams(net.HardwareAddr{0, 0x1b, 0x1b, 0, 0, 1}, net.HardwareAddr{0, 0x30, 0xa7, 0, 0, 2})...)
 	compareFrames(t, path, dissecttest.Operations(t, path, "synphasor").Ops)
 }

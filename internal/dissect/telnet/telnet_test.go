@@ -13,10 +13,7 @@ import (
 
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %s req=%v resp=%v %s", op.FunctionName, op.Class, op.Request, op.Response, op.Result.Status)
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	return s
+	return s + dissecttest.AttrText(op)
 }
 
 // typed sends s one byte per segment, as an interactive client does, the

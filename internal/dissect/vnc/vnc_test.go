@@ -13,10 +13,7 @@ import (
 
 func summary(op *dissect.Operation) string {
 	s := fmt.Sprintf("%s %d %s req=%v resp=%v %s code=%d", op.FunctionName, op.FunctionCode, op.Class, op.Request, op.Response, op.Result.Status, op.Result.Code)
-	for _, a := range op.Attrs {
-		s += " " + a.Key + "=" + a.Value
-	}
-	return s
+	return s + dissecttest.AttrText(op)
 }
 
 var (

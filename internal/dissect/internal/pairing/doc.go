@@ -8,6 +8,6 @@
 // entry a response answers by its own rules, ranging over Table.Entries.
 // A session that keeps requests in a table of its own type embeds Request
 // in that type and counts them with Requests; Oldest and Expire work on
-// such a table. Nothing here allocates once the operations' slices have
-// grown.
+// such a table, and Close empties it. Nothing here allocates once the
+// operations' slices have grown.
 package pairing

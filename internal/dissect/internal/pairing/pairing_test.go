@@ -133,16 +133,7 @@ func TestRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var table [4]req
 			var q Requests
-			for i, at := range tt.sent {
-				r := &table[i]
-				r.name = string(rune('a' + i))
-				q.Add(&r.Request, start.Add(at))
-			}
-			for i := range table {
-				if r := &table[i]; r.Used && strings.Contains(tt.answered, r.name) {
-					q.Free(&r.Request)
-				}
-			}
+			fill(&q, table[:], tt.sent, tt.answered)
 			var got []string
 			Expire(&q, table[:], start.Add(tt.now), 30*time.Second, func(r *req) {
 				got = append(got, r.name)
@@ -173,5 +164,48 @@ func TestExpireAllocs(t *testing.T) {
 	})
 	if n != 0 || q.Len() != 0 {
 		t.Errorf("%v allocations per run, %d left; want 0, 0", n, q.Len())
+	}
+}
+
+func TestClose(t *testing.T) {
+	tests := []struct {
+		name     string
+		sent     []time.Duration // capture times of requests a, b, c, ... in arrival order
+		answered string          // names freed before Close
+		want     string          // names Close hands out, in order
+	}{
+		{"empty", nil, "", ""},
+		{"arrival order, not time", []time.Duration{2 * time.Second, 0, time.Second}, "", "a b c"},
+		{"answered are skipped", []time.Duration{0, time.Second, 2 * time.Second}, "b", "a c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var table [4]req
+			var q Requests
+			fill(&q, table[:], tt.sent, tt.answered)
+			var got []string
+			Close(&q, table[:], func(r *req) {
+				got = append(got, r.name)
+				q.Free(&r.Request)
+			})
+			if s := strings.Join(got, " "); s != tt.want || q.Len() != 0 {
+				t.Errorf("closed %q, %d left; want %q, 0", s, q.Len(), tt.want)
+			}
+		})
+	}
+}
+
+// fill adds requests a, b, c, ... sent at the offsets sent to table and
+// frees those named in answered.
+func fill(q *Requests, table []req, sent []time.Duration, answered string) {
+	for i, at := range sent {
+		r := &table[i]
+		r.name = string(rune('a' + i))
+		q.Add(&r.Request, start.Add(at))
+	}
+	for i := range table {
+		if r := &table[i]; r.Used && strings.Contains(answered, r.name) {
+			q.Free(&r.Request)
+		}
 	}
 }

@@ -88,3 +88,11 @@ func Expire[R any, P Slot[R]](q *Requests, table []R, now time.Time, window time
 		}
 	}
 }
+
+// Close hands unanswered, oldest first, every outstanding request of
+// table; unanswered must Free it.
+func Close[R any, P Slot[R]](q *Requests, table []R, unanswered func(P)) {
+	for q.n > 0 {
+		unanswered(Oldest[R, P](table, time.Time{}))
+	}
+}
