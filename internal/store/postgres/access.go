@@ -11,15 +11,13 @@ import (
 	"github.com/otwatch/otwatch/internal/store"
 )
 
-const sessionCols = "key, user_name, csrf, ip, created_ns, seen_ns, expires_ns"
-
 // PutSession adds or replaces a console session.
 func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 	if err := store.CheckSession(&s); err != nil {
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		if _, err := w.Exec(ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		if _, err := w.Exec(ctx, `INSERT INTO sessions(`+store.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (key) DO UPDATE SET user_name = excluded.user_name, csrf = excluded.csrf, ip = excluded.ip,
 			created_ns = excluded.created_ns, seen_ns = excluded.seen_ns, expires_ns = excluded.expires_ns`,
 			s.Key, s.User, s.CSRF, s.IP, store.Nanos(s.Created), store.Nanos(s.LastSeen), store.Nanos(s.Expires)); err != nil {
@@ -31,20 +29,16 @@ func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 
 // Session returns the session with key.
 func (d *DB) Session(ctx context.Context, key string) (store.Session, error) {
-	var s store.Session
 	if err := d.reading(); err != nil {
-		return s, err
+		return store.Session{}, err
 	}
-	var created, seen, expires int64
-	err := d.pool.QueryRow(ctx, "SELECT "+sessionCols+" FROM sessions WHERE key = $1", key).
-		Scan(&s.Key, &s.User, &s.CSRF, &s.IP, &created, &seen, &expires)
+	s, err := store.ScanSession(d.pool.QueryRow(ctx, "SELECT "+store.SessionColumns+" FROM sessions WHERE key = $1", key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Session{}, fmt.Errorf("%w: session", store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Session{}, d.fail("session", err)
 	}
-	s.Created, s.LastSeen, s.Expires = store.Time(created), store.Time(seen), store.Time(expires)
 	return s, nil
 }
 
@@ -83,15 +77,13 @@ func (d *DB) ExpireSessions(ctx context.Context, now, idleBefore time.Time) erro
 	return d.change(ctx, "expiring sessions", "", "DELETE FROM sessions WHERE expires_ns <= $1 OR seen_ns < $2", store.Nanos(now), store.Nanos(idleBefore))
 }
 
-const tokenCols = "id, user_name, name, hash, created_ns, used_ns, expires_ns"
-
 // PutToken adds an API token.
 func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 	if err := store.CheckToken(&t); err != nil {
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		tag, err := w.Exec(ctx, "INSERT INTO tokens("+tokenCols+") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+		tag, err := w.Exec(ctx, "INSERT INTO tokens("+store.TokenColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
 			t.ID, t.User, t.Name, t.Hash, store.Nanos(t.Created), store.Nanos(t.LastUsed), store.Nanos(t.Expires))
 		if err != nil {
 			return d.fail("storing token "+t.ID, err)
@@ -103,7 +95,7 @@ func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 	})
 }
 
-// tokens returns the tokens of a query on tokenCols.
+// tokens returns the tokens of a query on store.TokenColumns.
 func (d *DB) tokens(ctx context.Context, query string, args ...any) ([]store.Token, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
@@ -112,14 +104,8 @@ func (d *DB) tokens(ctx context.Context, query string, args ...any) ([]store.Tok
 	if err != nil {
 		return nil, d.fail("tokens", err)
 	}
-	out := []store.Token{}
-	var t store.Token
-	var created, used, expires int64
-	if _, err := pgx.ForEachRow(rows, []any{&t.ID, &t.User, &t.Name, &t.Hash, &created, &used, &expires}, func() error {
-		t.Created, t.LastUsed, t.Expires = store.Time(created), store.Time(used), store.Time(expires)
-		out = append(out, t)
-		return nil
-	}); err != nil {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Token, error) { return store.ScanToken(r) })
+	if err != nil {
 		return nil, d.fail("tokens", err)
 	}
 	return out, nil
@@ -127,7 +113,7 @@ func (d *DB) tokens(ctx context.Context, query string, args ...any) ([]store.Tok
 
 // token returns the token a column matches.
 func (d *DB) token(ctx context.Context, col, v string) (store.Token, error) {
-	out, err := d.tokens(ctx, "SELECT "+tokenCols+" FROM tokens WHERE "+col+" = $1", v)
+	out, err := d.tokens(ctx, "SELECT "+store.TokenColumns+" FROM tokens WHERE "+col+" = $1", v)
 	if err != nil {
 		return store.Token{}, err
 	}
@@ -150,9 +136,9 @@ func (d *DB) Token(ctx context.Context, id string) (store.Token, error) {
 // Tokens returns the tokens of user, or of every user when user is "".
 func (d *DB) Tokens(ctx context.Context, user string) ([]store.Token, error) {
 	if user == "" {
-		return d.tokens(ctx, "SELECT "+tokenCols+" FROM tokens ORDER BY created_ns, id")
+		return d.tokens(ctx, "SELECT "+store.TokenColumns+" FROM tokens ORDER BY created_ns, id")
 	}
-	return d.tokens(ctx, "SELECT "+tokenCols+" FROM tokens WHERE user_name = $1 ORDER BY created_ns, id", user)
+	return d.tokens(ctx, "SELECT "+store.TokenColumns+" FROM tokens WHERE user_name = $1 ORDER BY created_ns, id", user)
 }
 
 // TouchToken sets a token's LastUsed.

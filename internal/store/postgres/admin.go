@@ -4,29 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otwatch/otwatch/internal/store"
 )
-
-const exclusionCols = "id, name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns, suppressed"
-
-func scanExclusion(sc pgx.Row) (store.Exclusion, error) {
-	var r store.Exclusion
-	var subnet string
-	var from, until, created, suppressed int64
-	if err := sc.Scan(&r.ID, &r.Name, &r.Type, &r.Device, &subnet, &r.Sensor, &from, &until, &r.Disabled, &r.Comment, &r.Author, &created, &suppressed); err != nil {
-		return r, err
-	}
-	if subnet != "" {
-		r.Subnet, _ = netip.ParsePrefix(subnet)
-	}
-	r.From, r.Until, r.Created, r.Suppressed = store.Time(from), store.Time(until), store.Time(created), uint64(suppressed)
-	return r, nil
-}
 
 // PutExclusion creates or replaces an exclusion rule.
 func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
@@ -46,7 +29,7 @@ func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) 
 				return d.fail("storing exclusion rule", err)
 			}
 		} else {
-			old, err := scanExclusion(w.QueryRow(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = $1 FOR UPDATE", r.ID))
+			old, err := store.ScanExclusion(w.QueryRow(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions WHERE id = $1 FOR UPDATE", r.ID))
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, r.ID)
 			}
@@ -73,7 +56,7 @@ func (d *DB) Exclusion(ctx context.Context, id int64) (store.Exclusion, error) {
 	if err := d.reading(); err != nil {
 		return store.Exclusion{}, err
 	}
-	r, err := scanExclusion(d.pool.QueryRow(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = $1", id))
+	r, err := store.ScanExclusion(d.pool.QueryRow(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
 	}
@@ -88,14 +71,14 @@ func (d *DB) Exclusions(ctx context.Context) ([]store.Exclusion, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, "SELECT "+exclusionCols+" FROM exclusions ORDER BY id")
+	rows, err := d.pool.Query(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions ORDER BY id")
 	if err != nil {
 		return nil, d.fail("exclusion rules", err)
 	}
 	defer rows.Close()
 	out := []store.Exclusion{}
 	for rows.Next() {
-		r, err := scanExclusion(rows)
+		r, err := store.ScanExclusion(rows)
 		if err != nil {
 			return nil, d.fail("exclusion rules", err)
 		}
@@ -211,18 +194,48 @@ func (w *wtx) lockPlaces() error {
 	return nil
 }
 
+// SiteExists reports whether site id is stored (store.Places).
+func (w *wtx) SiteExists(id string) (bool, error) {
+	n, err := w.count("SELECT count(*) FROM sites WHERE id = $1", id)
+	return n > 0, err
+}
+
+// ZoneSite returns the site of zone id (store.Places).
+func (w *wtx) ZoneSite(id string) (string, bool, error) {
+	var site string
+	err := w.QueryRow(w.ctx, "SELECT site FROM zones WHERE id = $1", id).Scan(&site)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, w.d.fail("zone "+id, err)
+	}
+	return site, true, nil
+}
+
+// SiteUse counts the zones and sensors of site id (store.Places).
+func (w *wtx) SiteUse(id string) (int64, error) {
+	return w.count("SELECT (SELECT count(*) FROM zones WHERE site = $1) + (SELECT count(*) FROM sensors WHERE site = $1)", id)
+}
+
+// ZoneSensors counts the sensors of zone id (store.Places).
+func (w *wtx) ZoneSensors(id string) (int64, error) {
+	return w.count("SELECT count(*) FROM sensors WHERE zone = $1", id)
+}
+
+// ZoneStrangers counts the sensors of zone id not in site (store.Places).
+func (w *wtx) ZoneStrangers(id, site string) (int64, error) {
+	return w.count("SELECT count(*) FROM sensors WHERE zone = $1 AND site <> $2", id, site)
+}
+
 // DeleteSite removes a site without zones or sensors.
 func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
 	return d.write(ctx, func(w *wtx) error {
 		if err := w.lockPlaces(); err != nil {
 			return err
 		}
-		n, err := w.count("SELECT (SELECT count(*) FROM zones WHERE site = $1) + (SELECT count(*) FROM sensors WHERE site = $1)", id)
-		if err != nil {
+		if err := store.CheckDeleteSite(w, id); err != nil {
 			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: site %s still has %d zones or sensors", store.ErrConflict, id, n)
 		}
 		if err := w.deleteRow("sites", "site", id); err != nil {
 			return err
@@ -241,17 +254,8 @@ func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
 		if err := w.lockPlaces(); err != nil {
 			return err
 		}
-		n, err := w.count("SELECT count(*) FROM sites WHERE id = $1", z.Site)
-		if err != nil {
+		if err := store.CheckZonePlace(w, z); err != nil {
 			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: zone %s: unknown site %q", store.ErrInvalid, z.ID, z.Site)
-		}
-		if n, err = w.count("SELECT count(*) FROM sensors WHERE zone = $1 AND site <> $2", z.ID, z.Site); err != nil {
-			return err
-		} else if n > 0 {
-			return fmt.Errorf("%w: zone %s has sensors of another site", store.ErrConflict, z.ID)
 		}
 		if _, err := w.Exec(ctx, `INSERT INTO zones VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET site = excluded.site,
 			name = excluded.name, description = excluded.description, subnets = excluded.subnets`,
@@ -276,12 +280,7 @@ func (d *DB) Zones(ctx context.Context, site string) ([]store.Zone, error) {
 	var subnets []string
 	if _, err := pgx.ForEachRow(rows, []any{&z.ID, &z.Site, &z.Name, &z.Description, &subnets}, func() error {
 		x := z
-		x.Subnets = nil
-		for _, s := range subnets {
-			if p, err := netip.ParsePrefix(s); err == nil {
-				x.Subnets = append(x.Subnets, p)
-			}
-		}
+		x.Subnets = store.ParseSubnets(subnets)
 		out = append(out, x)
 		return nil
 	}); err != nil {
@@ -296,12 +295,8 @@ func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
 		if err := w.lockPlaces(); err != nil {
 			return err
 		}
-		n, err := w.count("SELECT count(*) FROM sensors WHERE zone = $1", id)
-		if err != nil {
+		if err := store.CheckDeleteZone(w, id); err != nil {
 			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: zone %s still has %d sensors", store.ErrConflict, id, n)
 		}
 		if err := w.deleteRow("zones", "zone", id); err != nil {
 			return err
@@ -318,30 +313,12 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 	}
 	in := s
 	return d.write(ctx, func(w *wtx) error {
-		s := in
 		if err := w.lockPlaces(); err != nil {
 			return err
 		}
-		if s.Site != "" {
-			if n, err := w.count("SELECT count(*) FROM sites WHERE id = $1", s.Site); err != nil {
-				return err
-			} else if n == 0 {
-				return fmt.Errorf("%w: sensor %s: unknown site %q", store.ErrInvalid, s.ID, s.Site)
-			}
-		}
-		if s.Zone != "" {
-			var site string
-			err := w.QueryRow(ctx, "SELECT site FROM zones WHERE id = $1", s.Zone).Scan(&site)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("%w: sensor %s: unknown zone %q", store.ErrInvalid, s.ID, s.Zone)
-			} else if err != nil {
-				return d.fail("zone "+s.Zone, err)
-			}
-			if s.Site == "" {
-				s.Site = site
-			} else if site != s.Site {
-				return fmt.Errorf("%w: sensor %s: zone %s is in site %s, not %s", store.ErrInvalid, s.ID, s.Zone, site, s.Site)
-			}
+		s, err := store.PlaceSensor(w, in)
+		if err != nil {
+			return err
 		}
 		if _, err := w.Exec(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
@@ -352,25 +329,12 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 	})
 }
 
-const sensorCols = "id, name, site, zone, mode, last_seen, created"
-
-func scanSensor(sc pgx.Row) (store.Sensor, error) {
-	var s store.Sensor
-	var mode string
-	var seen, created int64
-	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
-		return s, err
-	}
-	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), store.Time(seen), store.Time(created)
-	return s, nil
-}
-
 // Sensor returns one sensor.
 func (d *DB) Sensor(ctx context.Context, id string) (store.Sensor, error) {
 	if err := d.reading(); err != nil {
 		return store.Sensor{}, err
 	}
-	s, err := scanSensor(d.pool.QueryRow(ctx, "SELECT "+sensorCols+" FROM sensors WHERE id = $1", id))
+	s, err := store.ScanSensor(d.pool.QueryRow(ctx, "SELECT "+store.SensorColumns+" FROM sensors WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
 	}
@@ -385,14 +349,14 @@ func (d *DB) Sensors(ctx context.Context) ([]store.Sensor, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, "SELECT "+sensorCols+` FROM sensors ORDER BY id COLLATE "C"`)
+	rows, err := d.pool.Query(ctx, "SELECT "+store.SensorColumns+` FROM sensors ORDER BY id COLLATE "C"`)
 	if err != nil {
 		return nil, d.fail("sensors", err)
 	}
 	defer rows.Close()
 	out := []store.Sensor{}
 	for rows.Next() {
-		s, err := scanSensor(rows)
+		s, err := store.ScanSensor(rows)
 		if err != nil {
 			return nil, d.fail("sensors", err)
 		}
@@ -464,25 +428,12 @@ func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
 	})
 }
 
-const userCols = "name, full_name, role, password_hash, disabled, created_ns, updated_ns"
-
-func scanUser(sc pgx.Row) (store.User, error) {
-	var u store.User
-	var role string
-	var created, updated int64
-	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
-		return u, err
-	}
-	u.Role, u.Created, u.Updated = store.Role(role), store.Time(created), store.Time(updated)
-	return u, nil
-}
-
 // User returns one user.
 func (d *DB) User(ctx context.Context, name string) (store.User, error) {
 	if err := d.reading(); err != nil {
 		return store.User{}, err
 	}
-	u, err := scanUser(d.pool.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE name = $1", name))
+	u, err := store.ScanUser(d.pool.QueryRow(ctx, "SELECT "+store.UserColumns+" FROM users WHERE name = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, fmt.Errorf("%w: user %q", store.ErrNotFound, name)
 	}
@@ -497,14 +448,14 @@ func (d *DB) Users(ctx context.Context) ([]store.User, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, "SELECT "+userCols+` FROM users ORDER BY name COLLATE "C"`)
+	rows, err := d.pool.Query(ctx, "SELECT "+store.UserColumns+` FROM users ORDER BY name COLLATE "C"`)
 	if err != nil {
 		return nil, d.fail("users", err)
 	}
 	defer rows.Close()
 	out := []store.User{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := store.ScanUser(rows)
 		if err != nil {
 			return nil, d.fail("users", err)
 		}
@@ -550,28 +501,13 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 	if err != nil {
 		return page, err
 	}
+	conds, err := store.AuditConditions(q)
+	if err != nil {
+		return page, err
+	}
 	b := &qb{}
-	if q.Actor != "" {
-		b.add("actor = " + b.arg(q.Actor))
-	}
-	if q.Action != "" {
-		b.add("action = " + b.arg(q.Action))
-	}
-	if q.Object != "" {
-		b.add("object = " + b.arg(q.Object))
-	}
-	if !q.From.IsZero() {
-		b.add("time_ns >= " + b.arg(q.From.UnixNano()))
-	}
-	if !q.Until.IsZero() {
-		b.add("time_ns < " + b.arg(q.Until.UnixNano()))
-	}
-	if q.Cursor != "" {
-		cur, err := store.DecodeCursor(q.Cursor)
-		if err != nil {
-			return page, err
-		}
-		b.add("id < " + b.arg(cur.A))
+	for _, x := range conds {
+		b.add(x.Compare + " " + b.arg(x.Value))
 	}
 	rows, err := d.pool.Query(ctx, "SELECT id, time_ns, actor, action, object, detail FROM audit"+b.where()+" ORDER BY id DESC LIMIT "+b.arg(n+1), b.args...)
 	if err != nil {

@@ -612,7 +612,7 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 	q = f.q
 	b := &qb{}
 	f.where(b, true, true)
-	in(b, "a.status", enums(store.Sources(status)))
+	in(b, "a.status", store.Enums[int16](store.Sources(status)))
 	var n int64
 	err = d.write(ctx, func(w *wtx) error {
 		args := append(slices.Clone(b.args), int16(status), w.now.UnixNano(), actor, reason)

@@ -350,25 +350,12 @@ func (c *dict) str(id int32) (string, bool) {
 // outside any transaction of the caller: an unused entry is harmless, and
 // the cache may then hold it.
 func (d *DB) ensureStrings(ctx context.Context, strs []string) error {
-	var missing []string
-	seen := map[string]bool{}
-	for _, s := range strs {
-		if _, ok := d.dict.id(s); !ok && !seen[s] {
-			seen[s] = true
-			missing = append(missing, s)
-		}
-	}
-	// A string a concurrent transaction adds is not visible to the
-	// statement that waited for it; the next round finds it.
-	for round := 0; len(missing) > 0; round++ {
-		if round == 3 {
-			return fmt.Errorf("postgres: dictionary: %d strings could not be added", len(missing))
-		}
+	return ensure(strs, d.dict.id, func(missing []string) (map[string]int32, error) {
 		rows, err := d.pool.Query(ctx, `WITH v AS (SELECT DISTINCT unnest($1::text[]) AS s),
 			ins AS (INSERT INTO dict(s) SELECT s FROM v ORDER BY s ON CONFLICT (s) DO NOTHING RETURNING id, s)
 			SELECT id, s FROM ins UNION ALL SELECT d.id, d.s FROM dict d JOIN v ON v.s = d.s`, missing)
 		if err != nil {
-			return d.fail("dictionary", err)
+			return nil, d.fail("dictionary", err)
 		}
 		got := map[string]int32{}
 		var id int32
@@ -377,13 +364,41 @@ func (d *DB) ensureStrings(ctx context.Context, strs []string) error {
 			got[s] = id
 			return nil
 		}); err != nil {
-			return d.fail("dictionary", err)
+			return nil, d.fail("dictionary", err)
 		}
 		d.dict.merge(got)
+		return got, nil
+	}, func(n int) error {
+		return fmt.Errorf("postgres: dictionary: %d strings could not be added", n)
+	})
+}
+
+// ensure adds the keys of ks that id does not know, with add, which
+// inserts the keys it is given (or finds them inserted) and returns their
+// ids. A key a concurrent transaction adds is not visible to the statement
+// that waited for it; the next round finds it. After three rounds, the
+// keys still missing are the error lost returns.
+func ensure[K comparable](ks []K, id func(K) (int32, bool), add func([]K) (map[K]int32, error), lost func(n int) error) error {
+	var missing []K
+	seen := map[K]bool{}
+	for _, k := range ks {
+		if _, ok := id(k); !ok && !seen[k] {
+			seen[k] = true
+			missing = append(missing, k)
+		}
+	}
+	for round := 0; len(missing) > 0; round++ {
+		if round == 3 {
+			return lost(len(missing))
+		}
+		got, err := add(missing)
+		if err != nil {
+			return err
+		}
 		rest := missing[:0]
-		for _, s := range missing {
-			if _, ok := got[s]; !ok {
-				rest = append(rest, s)
+		for _, k := range missing {
+			if _, ok := got[k]; !ok {
+				rest = append(rest, k)
 			}
 		}
 		missing = rest
@@ -630,18 +645,7 @@ func (c *comboCache) key(id int32) (combo, bool) {
 // ensureCombos adds the combinations not in the combos table yet, as
 // ensureStrings does strings.
 func (d *DB) ensureCombos(ctx context.Context, ks []combo) error {
-	var missing []combo
-	seen := map[combo]bool{}
-	for _, k := range ks {
-		if _, ok := d.combos.id(k); !ok && !seen[k] {
-			seen[k] = true
-			missing = append(missing, k)
-		}
-	}
-	for round := 0; len(missing) > 0; round++ {
-		if round == 3 {
-			return fmt.Errorf("postgres: facet combinations: %d could not be added", len(missing))
-		}
+	return ensure(ks, d.combos.id, func(missing []combo) (map[combo]int32, error) {
 		cols := make([][]int32, 6)
 		sev := make([]int16, len(missing))
 		eng := make([]int16, len(missing))
@@ -663,7 +667,7 @@ func (d *DB) ensureCombos(ctx context.Context, ks []combo) error {
 			FROM combos c JOIN v USING (sensor, site, zone, type, category, protocol, severity, engine)`,
 			cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], sev, eng)
 		if err != nil {
-			return d.fail("facet combinations", err)
+			return nil, d.fail("facet combinations", err)
 		}
 		got := map[combo]int32{}
 		var id int32
@@ -672,18 +676,13 @@ func (d *DB) ensureCombos(ctx context.Context, ks []combo) error {
 			got[k] = id
 			return nil
 		}); err != nil {
-			return d.fail("facet combinations", err)
+			return nil, d.fail("facet combinations", err)
 		}
 		d.combos.merge(got)
-		rest := missing[:0]
-		for _, k := range missing {
-			if _, ok := got[k]; !ok {
-				rest = append(rest, k)
-			}
-		}
-		missing = rest
-	}
-	return nil
+		return got, nil
+	}, func(n int) error {
+		return fmt.Errorf("postgres: facet combinations: %d could not be added", n)
+	})
 }
 
 // comboKey returns the combination of id, reading the table again when it

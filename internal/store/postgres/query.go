@@ -49,14 +49,6 @@ func eq[T any](b *qb, col string, vals []T) string {
 // in adds eq's condition.
 func in[T any](b *qb, col string, vals []T) { b.add(eq(b, col, vals)) }
 
-func enums[T ~uint8](v []T) []int16 {
-	out := make([]int16, len(v))
-	for i := range v {
-		out[i] = int16(v[i])
-	}
-	return out
-}
-
 // The facet dimensions coded by the dictionary, in filter.dims order, and
 // the enumerated ones, in filter.enums order.
 var (
@@ -91,30 +83,13 @@ type filter struct {
 
 // resolve normalizes q and maps its values to dictionary ids.
 func (d *DB) resolve(ctx context.Context, q store.AlertQuery) (*filter, error) {
-	q, err := q.Normalize()
+	r, err := store.ResolveAlertQuery(ctx, q, d.lookups)
 	if err != nil {
 		return nil, err
 	}
-	f := &filter{q: q}
-	for i, vals := range [6][]string{q.Sensors, q.Sites, q.Zones, q.Types, q.Categories, q.Protocols} {
-		if len(vals) == 0 {
-			continue
-		}
-		if f.dims[i], err = d.lookups(ctx, vals); err != nil {
-			return nil, err
-		}
-		f.none = f.none || len(f.dims[i]) == 0
-	}
-	f.enums = [3][]int16{enums(q.Severities), enums(q.Statuses), enums(q.Engines)}
-	if len(q.Devices) > 0 {
-		ids, err := d.lookups(ctx, q.Devices)
-		if err != nil {
-			return nil, err
-		}
-		slices.Sort(ids)
-		f.devs = slices.Compact(ids)
-		f.other = f.other || len(f.devs) == 0
-	}
+	q = r.Query
+	f := &filter{q: q, dims: r.Dims, devs: r.Devices, none: r.None, other: r.Other}
+	f.enums = [3][]int16{store.Enums[int16](q.Severities), store.Enums[int16](q.Statuses), store.Enums[int16](q.Engines)}
 	if q.Text != "" {
 		if f.terms, err = d.matchText(ctx, q.Text); err != nil {
 			return nil, err

@@ -10,15 +10,13 @@ import (
 	"github.com/otwatch/otwatch/internal/store"
 )
 
-const sessionCols = "key, user_name, csrf, ip, created_ns, seen_ns, expires_ns"
-
 // PutSession adds or replaces a console session.
 func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 	if err := store.CheckSession(&s); err != nil {
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		if _, err := w.ExecContext(ctx, "INSERT OR REPLACE INTO sessions("+sessionCols+") VALUES (?,?,?,?,?,?,?)",
+		if _, err := w.ExecContext(ctx, "INSERT OR REPLACE INTO sessions("+store.SessionColumns+") VALUES (?,?,?,?,?,?,?)",
 			s.Key, s.User, s.CSRF, s.IP, store.Nanos(s.Created), store.Nanos(s.LastSeen), store.Nanos(s.Expires)); err != nil {
 			return fmt.Errorf("sqlite: storing session: %w", err)
 		}
@@ -28,20 +26,16 @@ func (d *DB) PutSession(ctx context.Context, s store.Session) error {
 
 // Session returns the session with key.
 func (d *DB) Session(ctx context.Context, key string) (store.Session, error) {
-	var s store.Session
 	if err := d.reading(); err != nil {
-		return s, err
+		return store.Session{}, err
 	}
-	var created, seen, expires int64
-	err := d.r.QueryRowContext(ctx, "SELECT "+sessionCols+" FROM sessions WHERE key = ?", key).
-		Scan(&s.Key, &s.User, &s.CSRF, &s.IP, &created, &seen, &expires)
+	s, err := store.ScanSession(d.r.QueryRowContext(ctx, "SELECT "+store.SessionColumns+" FROM sessions WHERE key = ?", key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, fmt.Errorf("%w: session", store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: session: %w", err)
 	}
-	s.Created, s.LastSeen, s.Expires = store.Time(created), store.Time(seen), store.Time(expires)
 	return s, nil
 }
 
@@ -84,18 +78,6 @@ func (d *DB) ExpireSessions(ctx context.Context, now, idleBefore time.Time) erro
 	return d.exec(ctx, "expiring sessions", "DELETE FROM sessions WHERE expires_ns <= ? OR seen_ns < ?", store.Nanos(now), store.Nanos(idleBefore))
 }
 
-const tokenCols = "id, user_name, name, hash, created_ns, used_ns, expires_ns"
-
-func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
-	var t store.Token
-	var created, used, expires int64
-	if err := sc.Scan(&t.ID, &t.User, &t.Name, &t.Hash, &created, &used, &expires); err != nil {
-		return t, err
-	}
-	t.Created, t.LastUsed, t.Expires = store.Time(created), store.Time(used), store.Time(expires)
-	return t, nil
-}
-
 // PutToken adds an API token.
 func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 	if err := store.CheckToken(&t); err != nil {
@@ -109,7 +91,7 @@ func (d *DB) PutToken(ctx context.Context, t store.Token) error {
 		if n > 0 {
 			return fmt.Errorf("%w: a token with id %s or its hash exists", store.ErrConflict, t.ID)
 		}
-		if _, err := w.ExecContext(ctx, "INSERT INTO tokens("+tokenCols+") VALUES (?,?,?,?,?,?,?)",
+		if _, err := w.ExecContext(ctx, "INSERT INTO tokens("+store.TokenColumns+") VALUES (?,?,?,?,?,?,?)",
 			t.ID, t.User, t.Name, t.Hash, store.Nanos(t.Created), store.Nanos(t.LastUsed), store.Nanos(t.Expires)); err != nil {
 			return fmt.Errorf("sqlite: storing token %s: %w", t.ID, err)
 		}
@@ -122,7 +104,7 @@ func (d *DB) token(ctx context.Context, col, v string) (store.Token, error) {
 	if err := d.reading(); err != nil {
 		return store.Token{}, err
 	}
-	t, err := scanToken(d.r.QueryRowContext(ctx, "SELECT "+tokenCols+" FROM tokens WHERE "+col+" = ?", v))
+	t, err := store.ScanToken(d.r.QueryRowContext(ctx, "SELECT "+store.TokenColumns+" FROM tokens WHERE "+col+" = ?", v))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, fmt.Errorf("%w: token", store.ErrNotFound)
 	}
@@ -151,14 +133,14 @@ func (d *DB) Tokens(ctx context.Context, user string) ([]store.Token, error) {
 	if user != "" {
 		c.add("user_name = ?", user)
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT "+tokenCols+" FROM tokens"+c.where()+" ORDER BY created_ns, id", c.args...)
+	rows, err := d.r.QueryContext(ctx, "SELECT "+store.TokenColumns+" FROM tokens"+c.where()+" ORDER BY created_ns, id", c.args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: tokens: %w", err)
 	}
 	defer rows.Close()
 	out := []store.Token{}
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := store.ScanToken(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: tokens: %w", err)
 		}

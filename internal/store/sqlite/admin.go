@@ -6,27 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/otwatch/otwatch/internal/store"
 )
-
-const exclusionCols = "id, name, type, device, subnet, sensor, from_ns, until_ns, disabled, comment, author, created_ns, suppressed"
-
-func scanExclusion(sc interface{ Scan(...any) error }) (store.Exclusion, error) {
-	var r store.Exclusion
-	var subnet string
-	var from, until, created int64
-	if err := sc.Scan(&r.ID, &r.Name, &r.Type, &r.Device, &subnet, &r.Sensor, &from, &until, &r.Disabled, &r.Comment, &r.Author, &created, &r.Suppressed); err != nil {
-		return r, err
-	}
-	if subnet != "" {
-		r.Subnet, _ = netip.ParsePrefix(subnet)
-	}
-	r.From, r.Until, r.Created = store.Time(from), store.Time(until), store.Time(created)
-	return r, nil
-}
 
 // PutExclusion creates or replaces an exclusion rule.
 func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) (store.Exclusion, error) {
@@ -44,7 +27,7 @@ func (d *DB) PutExclusion(ctx context.Context, r store.Exclusion, actor string) 
 				return fmt.Errorf("sqlite: storing exclusion rule: %w", err)
 			}
 		} else {
-			old, err := scanExclusion(w.QueryRowContext(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = ?", r.ID))
+			old, err := store.ScanExclusion(w.QueryRowContext(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions WHERE id = ?", r.ID))
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, r.ID)
 			}
@@ -68,7 +51,7 @@ func (d *DB) Exclusion(ctx context.Context, id int64) (store.Exclusion, error) {
 	if err := d.reading(); err != nil {
 		return store.Exclusion{}, err
 	}
-	r, err := scanExclusion(d.r.QueryRowContext(ctx, "SELECT "+exclusionCols+" FROM exclusions WHERE id = ?", id))
+	r, err := store.ScanExclusion(d.r.QueryRowContext(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("%w: exclusion rule %d", store.ErrNotFound, id)
 	}
@@ -83,14 +66,14 @@ func (d *DB) Exclusions(ctx context.Context) ([]store.Exclusion, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT "+exclusionCols+" FROM exclusions ORDER BY id")
+	rows, err := d.r.QueryContext(ctx, "SELECT "+store.ExclusionColumns+" FROM exclusions ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: exclusion rules: %w", err)
 	}
 	defer rows.Close()
 	out := []store.Exclusion{}
 	for rows.Next() {
-		r, err := scanExclusion(rows)
+		r, err := store.ScanExclusion(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: exclusion rules: %w", err)
 		}
@@ -169,8 +152,8 @@ func (d *DB) Sites(ctx context.Context) ([]store.Site, error) {
 }
 
 // count returns the result of a count query in a transaction.
-func (w *wtx) count(query string, args ...any) (int, error) {
-	var n int
+func (w *wtx) count(query string, args ...any) (int64, error) {
+	var n int64
 	if err := w.QueryRowContext(w.ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: %w", err)
 	}
@@ -189,15 +172,45 @@ func (w *wtx) deleteRow(table, kind, id string) error {
 	return nil
 }
 
+// SiteExists reports whether site id is stored (store.Places).
+func (w *wtx) SiteExists(id string) (bool, error) {
+	n, err := w.count("SELECT count(*) FROM sites WHERE id = ?", id)
+	return n > 0, err
+}
+
+// ZoneSite returns the site of zone id (store.Places).
+func (w *wtx) ZoneSite(id string) (string, bool, error) {
+	var site string
+	err := w.QueryRowContext(w.ctx, "SELECT site FROM zones WHERE id = ?", id).Scan(&site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: zone %s: %w", id, err)
+	}
+	return site, true, nil
+}
+
+// SiteUse counts the zones and sensors of site id (store.Places).
+func (w *wtx) SiteUse(id string) (int64, error) {
+	return w.count("SELECT (SELECT count(*) FROM zones WHERE site = ?1) + (SELECT count(*) FROM sensors WHERE site = ?1)", id)
+}
+
+// ZoneSensors counts the sensors of zone id (store.Places).
+func (w *wtx) ZoneSensors(id string) (int64, error) {
+	return w.count("SELECT count(*) FROM sensors WHERE zone = ?", id)
+}
+
+// ZoneStrangers counts the sensors of zone id not in site (store.Places).
+func (w *wtx) ZoneStrangers(id, site string) (int64, error) {
+	return w.count("SELECT count(*) FROM sensors WHERE zone = ? AND site <> ?", id, site)
+}
+
 // DeleteSite removes a site without zones or sensors.
 func (d *DB) DeleteSite(ctx context.Context, id, actor string) error {
 	return d.write(ctx, func(w *wtx) error {
-		n, err := w.count("SELECT (SELECT count(*) FROM zones WHERE site = ?1) + (SELECT count(*) FROM sensors WHERE site = ?1)", id)
-		if err != nil {
+		if err := store.CheckDeleteSite(w, id); err != nil {
 			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: site %s still has %d zones or sensors", store.ErrConflict, id, n)
 		}
 		if err := w.deleteRow("sites", "site", id); err != nil {
 			return err
@@ -214,17 +227,8 @@ func (d *DB) PutZone(ctx context.Context, z store.Zone, actor string) error {
 	}
 	doc, _ := json.Marshal(subnets)
 	return d.write(ctx, func(w *wtx) error {
-		n, err := w.count("SELECT count(*) FROM sites WHERE id = ?", z.Site)
-		if err != nil {
+		if err := store.CheckZonePlace(w, z); err != nil {
 			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: zone %s: unknown site %q", store.ErrInvalid, z.ID, z.Site)
-		}
-		if n, err = w.count("SELECT count(*) FROM sensors WHERE zone = ? AND site <> ?", z.ID, z.Site); err != nil {
-			return err
-		} else if n > 0 {
-			return fmt.Errorf("%w: zone %s has sensors of another site", store.ErrConflict, z.ID)
 		}
 		if _, err := w.ExecContext(ctx, `INSERT INTO zones VALUES (?,?,?,?,?) ON CONFLICT DO UPDATE SET site = excluded.site,
 			name = excluded.name, description = excluded.description, subnets = excluded.subnets`,
@@ -254,11 +258,7 @@ func (d *DB) Zones(ctx context.Context, site string) ([]store.Zone, error) {
 		}
 		var subnets []string
 		_ = json.Unmarshal([]byte(doc), &subnets)
-		for _, s := range subnets {
-			if p, err := netip.ParsePrefix(s); err == nil {
-				z.Subnets = append(z.Subnets, p)
-			}
-		}
+		z.Subnets = store.ParseSubnets(subnets)
 		out = append(out, z)
 	}
 	return out, rows.Err()
@@ -267,12 +267,8 @@ func (d *DB) Zones(ctx context.Context, site string) ([]store.Zone, error) {
 // DeleteZone removes a zone without sensors.
 func (d *DB) DeleteZone(ctx context.Context, id, actor string) error {
 	return d.write(ctx, func(w *wtx) error {
-		n, err := w.count("SELECT count(*) FROM sensors WHERE zone = ?", id)
-		if err != nil {
+		if err := store.CheckDeleteZone(w, id); err != nil {
 			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("%w: zone %s still has %d sensors", store.ErrConflict, id, n)
 		}
 		if err := w.deleteRow("zones", "zone", id); err != nil {
 			return err
@@ -288,26 +284,9 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 		return err
 	}
 	return d.write(ctx, func(w *wtx) error {
-		if s.Site != "" {
-			if n, err := w.count("SELECT count(*) FROM sites WHERE id = ?", s.Site); err != nil {
-				return err
-			} else if n == 0 {
-				return fmt.Errorf("%w: sensor %s: unknown site %q", store.ErrInvalid, s.ID, s.Site)
-			}
-		}
-		if s.Zone != "" {
-			var site string
-			err := w.QueryRowContext(ctx, "SELECT site FROM zones WHERE id = ?", s.Zone).Scan(&site)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: sensor %s: unknown zone %q", store.ErrInvalid, s.ID, s.Zone)
-			} else if err != nil {
-				return fmt.Errorf("sqlite: zone %s: %w", s.Zone, err)
-			}
-			if s.Site == "" {
-				s.Site = site
-			} else if site != s.Site {
-				return fmt.Errorf("%w: sensor %s: zone %s is in site %s, not %s", store.ErrInvalid, s.ID, s.Zone, site, s.Site)
-			}
+		s, err := store.PlaceSensor(w, s)
+		if err != nil {
+			return err
 		}
 		if _, err := w.ExecContext(ctx, `INSERT INTO sensors(id, name, site, zone, mode, last_seen, created) VALUES (?,?,?,?,?,?,?)
 			ON CONFLICT DO UPDATE SET name = excluded.name, site = excluded.site, zone = excluded.zone, mode = excluded.mode`,
@@ -318,25 +297,12 @@ func (d *DB) PutSensor(ctx context.Context, s store.Sensor, actor string) error 
 	})
 }
 
-const sensorCols = "id, name, site, zone, mode, last_seen, created"
-
-func scanSensor(sc interface{ Scan(...any) error }) (store.Sensor, error) {
-	var s store.Sensor
-	var mode string
-	var seen, created int64
-	if err := sc.Scan(&s.ID, &s.Name, &s.Site, &s.Zone, &mode, &seen, &created); err != nil {
-		return s, err
-	}
-	s.Mode, s.LastSeen, s.Created = store.SensorMode(mode), store.Time(seen), store.Time(created)
-	return s, nil
-}
-
 // Sensor returns one sensor.
 func (d *DB) Sensor(ctx context.Context, id string) (store.Sensor, error) {
 	if err := d.reading(); err != nil {
 		return store.Sensor{}, err
 	}
-	s, err := scanSensor(d.r.QueryRowContext(ctx, "SELECT "+sensorCols+" FROM sensors WHERE id = ?", id))
+	s, err := store.ScanSensor(d.r.QueryRowContext(ctx, "SELECT "+store.SensorColumns+" FROM sensors WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, fmt.Errorf("%w: sensor %q", store.ErrNotFound, id)
 	}
@@ -351,14 +317,14 @@ func (d *DB) Sensors(ctx context.Context) ([]store.Sensor, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT "+sensorCols+" FROM sensors ORDER BY id")
+	rows, err := d.r.QueryContext(ctx, "SELECT "+store.SensorColumns+" FROM sensors ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sensors: %w", err)
 	}
 	defer rows.Close()
 	out := []store.Sensor{}
 	for rows.Next() {
-		s, err := scanSensor(rows)
+		s, err := store.ScanSensor(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: sensors: %w", err)
 		}
@@ -424,25 +390,12 @@ func (d *DB) PutUser(ctx context.Context, u store.User, actor string) error {
 	})
 }
 
-const userCols = "name, full_name, role, password_hash, disabled, created_ns, updated_ns"
-
-func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
-	var u store.User
-	var role string
-	var created, updated int64
-	if err := sc.Scan(&u.Name, &u.FullName, &role, &u.PasswordHash, &u.Disabled, &created, &updated); err != nil {
-		return u, err
-	}
-	u.Role, u.Created, u.Updated = store.Role(role), store.Time(created), store.Time(updated)
-	return u, nil
-}
-
 // User returns one user.
 func (d *DB) User(ctx context.Context, name string) (store.User, error) {
 	if err := d.reading(); err != nil {
 		return store.User{}, err
 	}
-	u, err := scanUser(d.r.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE name = ?", name))
+	u, err := store.ScanUser(d.r.QueryRowContext(ctx, "SELECT "+store.UserColumns+" FROM users WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("%w: user %q", store.ErrNotFound, name)
 	}
@@ -457,14 +410,14 @@ func (d *DB) Users(ctx context.Context) ([]store.User, error) {
 	if err := d.reading(); err != nil {
 		return nil, err
 	}
-	rows, err := d.r.QueryContext(ctx, "SELECT "+userCols+" FROM users ORDER BY name")
+	rows, err := d.r.QueryContext(ctx, "SELECT "+store.UserColumns+" FROM users ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
 	defer rows.Close()
 	out := []store.User{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := store.ScanUser(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: users: %w", err)
 		}
@@ -507,28 +460,13 @@ func (d *DB) Audit(ctx context.Context, q store.AuditQuery) (store.AuditPage, er
 	if err != nil {
 		return page, err
 	}
+	conds, err := store.AuditConditions(q)
+	if err != nil {
+		return page, err
+	}
 	var c cond
-	if q.Actor != "" {
-		c.add("actor = ?", q.Actor)
-	}
-	if q.Action != "" {
-		c.add("action = ?", q.Action)
-	}
-	if q.Object != "" {
-		c.add("object = ?", q.Object)
-	}
-	if !q.From.IsZero() {
-		c.add("time_ns >= ?", q.From.UnixNano())
-	}
-	if !q.Until.IsZero() {
-		c.add("time_ns < ?", q.Until.UnixNano())
-	}
-	if q.Cursor != "" {
-		cur, err := store.DecodeCursor(q.Cursor)
-		if err != nil {
-			return page, err
-		}
-		c.add("id < ?", cur.A)
+	for _, x := range conds {
+		c.add(x.Compare+" ?", x.Value)
 	}
 	rows, err := d.r.QueryContext(ctx, "SELECT id, time_ns, actor, action, object, detail FROM audit"+c.where()+" ORDER BY id DESC LIMIT ?", append(c.args, n+1)...)
 	if err != nil {

@@ -503,7 +503,7 @@ func (d *DB) BulkSetStatus(ctx context.Context, q store.AlertQuery, status alert
 	if err != nil || f.none {
 		return 0, err
 	}
-	c.in("a.status", enums(store.Sources(status)))
+	c.in("a.status", store.Enums[int64](store.Sources(status)))
 	var n int64
 	err = d.write(ctx, func(w *wtx) error {
 		now := w.now.UnixNano()

@@ -56,14 +56,6 @@ func anys[T any](v []T) []any {
 	return out
 }
 
-func enums[T ~uint8](v []T) []int64 {
-	out := make([]int64, len(v))
-	for i := range v {
-		out[i] = int64(v[i])
-	}
-	return out
-}
-
 // hourNs is the width of the hour buckets the alert and event indexes
 // lead with; it appears as a literal in the SQL, as the indexes need.
 const hourNs = int64(time.Hour)
@@ -102,27 +94,13 @@ type filter struct {
 
 // resolve normalizes q and maps its values to dictionary ids.
 func (d *DB) resolve(ctx context.Context, q store.AlertQuery) (*filter, error) {
-	q, err := q.Normalize()
+	r, err := store.ResolveAlertQuery(ctx, q, d.lookups)
 	if err != nil {
 		return nil, err
 	}
-	f := &filter{q: q}
-	for i, vals := range [6][]string{q.Sensors, q.Sites, q.Zones, q.Types, q.Categories, q.Protocols} {
-		if len(vals) == 0 {
-			continue
-		}
-		if f.dims[i], err = d.lookups(ctx, vals); err != nil {
-			return nil, err
-		}
-		f.none = f.none || len(f.dims[i]) == 0
-	}
-	f.enums = [3][]int64{enums(q.Severities), enums(q.Statuses), enums(q.Engines)}
-	if len(q.Devices) > 0 {
-		if f.devs, err = d.lookups(ctx, q.Devices); err != nil {
-			return nil, err
-		}
-		f.other = f.other || len(f.devs) == 0
-	}
+	q = r.Query
+	f := &filter{q: q, dims: r.Dims, devs: r.Devices, none: r.None, other: r.Other}
+	f.enums = [3][]int64{store.Enums[int64](q.Severities), store.Enums[int64](q.Statuses), store.Enums[int64](q.Engines)}
 	if q.Text != "" {
 		if f.terms, err = d.matchText(ctx, q.Text); err != nil {
 			return nil, err
