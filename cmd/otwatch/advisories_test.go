@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,6 +126,9 @@ func TestAdvisoriesImport(t *testing.T) {
 	}
 }
 
+// equal2 reports whether a and b agree to two decimals.
+func equal2(a, b float64) bool { return math.Round(a*100) == math.Round(b*100) }
+
 // TestAdvisoriesMatch matches the simulated plant to two handwritten
 // advisories for the Siemens CPU 315-2 PN/DP it simulates at V3.2.6: one
 // for versions below V3.2.16 (so affected), one below V3.2.0 (not).
@@ -154,11 +158,33 @@ func TestAdvisoriesMatch(t *testing.T) {
 		t.Fatalf("device %+v", d)
 	}
 	m := d.Matches[0]
-	if m.Advisory != "TEST-AFFECTED" || m.Verdict != "affected" || !slices.Equal(m.CVEs, []string{"CVE-2018-4843"}) || m.MaxCVSS != 6.5 || len(m.Reasons) == 0 {
+	if m.Advisory != "TEST-AFFECTED" || m.Verdict != "affected" || !slices.Equal(m.CVEs, []string{"CVE-2018-4843"}) || m.MaxCVSS != 6.5 ||
+		m.FixedIn != "V3.2.16" || !equal2(m.Confidence, 0.95) || m.Level != "high" {
 		t.Errorf("match %+v", m)
 	}
-	if d.Risk.Score <= 0 || d.Risk.Score > 10 {
-		t.Errorf("risk %+v", d.Risk)
+	// The vendor, then the order number the device reports (its model
+	// 6ES7 315-2EH14-0AB0 without spaces), then the firmware in the range.
+	wantReasons := []string{
+		`vendor "Siemens" is Siemens, as is the advisory's "Siemens"`,
+		`order number 6ES73152EH140AB0 is listed for "` + s7Name + `"`,
+		`firmware V3.2.6 is within the affected versions "vers:all/<V3.2.16"`,
+	}
+	if !slices.Equal(m.Reasons, wantReasons) {
+		t.Errorf("reasons\n%q\nwant\n%q", m.Reasons, wantReasons)
+	}
+	// csaf.Risk, per vulnerability r = B × E × X × C × W:
+	//   B = 6.5   the CVSS v3.1 base score of CVE-2018-4843
+	//   E = 0.9   the advisory says nothing of exploits or the skill needed
+	//   X = 0.8   adjacent attack vector (AV:A)
+	//   C = 1.0   a plc
+	//   W = 0.95  affected, confidence 0.95: an order number match (0.95)
+	//             with a bounded version range (no further factor)
+	// r = 6.5 × 0.9 × 0.8 × 1.0 × 0.95 = 4.446; one CVE, so R = r1 = 4.45.
+	// The plant's traffic gives no observed recommendation for the PLC
+	// (H = 0), so the score is V + (10 − V) × 0.3 × 0 = 4.45.
+	if r := d.Risk; !equal2(r.Vulnerability, 4.45) || !equal2(r.Score, 4.45) || r.Observed != 0 || r.DeviceType != "plc" || r.Internet || r.Remote ||
+		!slices.Equal(r.Factors, []string{"reached only from inside its zone"}) {
+		t.Errorf("risk %+v, want vulnerability and score 4.45 of a plc reached only from inside its zone", r)
 	}
 	if !slices.ContainsFunc(d.Recommendations, func(r recommend.Recommendation) bool {
 		return r.Kind == "advisory_update" && strings.Contains(r.Title, "V3.2.16") && r.URL == "https://support.example.com/update"

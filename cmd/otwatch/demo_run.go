@@ -80,15 +80,16 @@ var demoZoneNames = map[netip.Prefix][2]string{
 	netip.MustParsePrefix("10.10.4.0/24"): {"substation", "Substation"},
 }
 
-// demoZones returns a zone for every subnet of hosts, in the order they
-// first appear; a subnet without a name in demoZoneNames is named after
-// itself.
+// demoZones returns a zone for every private subnet of hosts, in the
+// order they first appear; a subnet without a name in demoZoneNames is
+// named after itself. The subnets of the simulated internet hosts are not
+// the plant's and get no zone.
 func demoZones(hosts []simulate.Host) []store.Zone {
 	var zones []store.Zone
 	var seen []netip.Prefix
 	for _, h := range hosts {
 		p := h.Subnet.Masked()
-		if !p.IsValid() || slices.Contains(seen, p) {
+		if !p.IsValid() || !p.Addr().IsPrivate() || slices.Contains(seen, p) {
 			continue
 		}
 		seen = append(seen, p)

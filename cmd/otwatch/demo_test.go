@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,9 +135,36 @@ func (c *consoleClient) get(path string, v any) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Content-Type")
 }
 
+// demoPlantZones are the zones the demo makes for the simulated plant's
+// subnets, as the simulator's documentation lays them out.
+var demoPlantZones = []struct {
+	subnet netip.Prefix
+	zone   string
+}{
+	{netip.MustParsePrefix("10.10.1.0/24"), "control"},
+	{netip.MustParsePrefix("10.10.2.0/24"), "field"},
+	{netip.MustParsePrefix("10.10.3.0/24"), "building"},
+	{netip.MustParsePrefix("10.10.4.0/24"), "substation"},
+}
+
+// demoPlantZone returns the zone an alert between the given addresses
+// must carry: that of the first address in a plant subnet, the
+// destination before the source; "" when neither is.
+func demoPlantZone(addrs ...netip.Addr) string {
+	for _, a := range addrs {
+		for _, z := range demoPlantZones {
+			if a.IsValid() && z.subnet.Contains(a) {
+				return z.zone
+			}
+		}
+	}
+	return ""
+}
+
 // checkDemoConsole checks, through the API of a demo console, that every
-// engine raised alerts, that every scenario's alert type is there, and
-// that the counts agree with the printed summary.
+// engine raised alerts, that every scenario's alert type is there, that
+// the counts agree with the printed summary, and that every alert carries
+// the zone of its destination, else of its source.
 func checkDemoConsole(t *testing.T, c *consoleClient, out demoOutput) {
 	t.Helper()
 	var fc store.Facets
@@ -175,17 +203,21 @@ func checkDemoConsole(t *testing.T, c *consoleClient, out demoOutput) {
 	if code, _ := c.get("api/v1/alerts?limit=200", &page); code != http.StatusOK || int64(len(page.Alerts)) != fc.Total {
 		t.Fatalf("alerts: status %d, %d alerts, want %d", code, len(page.Alerts), fc.Total)
 	}
-	zoned := 0
+	zones := map[string]int{}
 	for _, a := range page.Alerts {
 		if a.Sensor != demoSensor || a.Site != demoSite {
 			t.Errorf("alert %s: sensor %q site %q, want %q %q", a.Type, a.Sensor, a.Site, demoSensor, demoSite)
 		}
-		if a.Zone != "" {
-			zoned++
+		if want := demoPlantZone(a.Destination.IP, a.Source.IP); a.Zone != want {
+			t.Errorf("alert %s from %v to %v: zone %q, want %q", a.Type, a.Source.IP, a.Destination.IP, a.Zone, want)
 		}
+		zones[a.Zone]++
 	}
-	if zoned == 0 {
-		t.Error("no alert has a zone")
+	t.Logf("alerts by zone: %v", zones)
+	for _, z := range []string{"control", "field"} {
+		if zones[z] == 0 {
+			t.Errorf("no alert in zone %s; by zone %v", z, zones)
+		}
 	}
 	if code, ctype := c.get("alerts", nil); code != http.StatusOK || !strings.HasPrefix(ctype, "text/html") {
 		t.Errorf("alerts page: status %d, %s", code, ctype)
@@ -429,6 +461,41 @@ func TestDemoScenariosAfterLearning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoZones checks the zones the demo makes: the plant's named
+// subnets, an unnamed private subnet named after itself, and no zone for
+// a simulated internet host.
+func TestDemoZones(t *testing.T) {
+	internet := simulate.Host{Name: "c2", Role: "internet", IP: netip.MustParseAddr("203.0.113.66"), Subnet: netip.MustParsePrefix("203.0.113.0/24")}
+	other := simulate.Host{Name: "lab", IP: netip.MustParseAddr("192.168.7.5"), Subnet: netip.MustParsePrefix("192.168.7.0/24")}
+	tests := []struct {
+		name  string
+		hosts []simulate.Host
+		want  []string // zone ID and subnet
+	}{
+		{"plant", simulate.Plant(), []string{"control 10.10.1.0/24", "field 10.10.2.0/24"}},
+		{"internet host", append(simulate.Plant(), internet), []string{"control 10.10.1.0/24", "field 10.10.2.0/24"}},
+		{"unnamed subnet", []simulate.Host{other, internet}, []string{"net-192-168-7-0-24 192.168.7.0/24"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, z := range demoZones(tt.hosts) {
+			if z.Site != demoSite || len(z.Subnets) != 1 {
+				t.Errorf("%s: zone %+v", tt.name, z)
+				continue
+			}
+			got = append(got, z.ID+" "+z.Subnets[0].String())
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: zones %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	for _, z := range demoPlantZones {
+		if n, ok := demoZoneNames[z.subnet]; !ok || n[0] != z.zone {
+			t.Errorf("demo zone of %v: %q, want %q", z.subnet, n[0], z.zone)
+		}
 	}
 }
 

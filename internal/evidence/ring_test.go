@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,37 +445,59 @@ func TestAddAllocs(t *testing.T) {
 	}
 }
 
-// TestConcurrent reads while another goroutine writes; run with -race.
+// TestConcurrent reads while another goroutine writes; run with -race. A
+// read overlaps the writes when the ring's Added count grows between its
+// start and its end; the writer goes on past its adds until the reader
+// has seen wantOverlaps such reads, so the test cannot pass with the
+// writer done before the reader starts.
 func TestConcurrent(t *testing.T) {
 	r := New(Options{ArenaBytes: 1 << 16, MaxFlows: 32, PerFlowPackets: 16})
 	size := func(index uint64) int { return int(index*37%1400) + 20 }
-	const flows, adds = 50, 20000
+	const (
+		flows, adds  = 50, 20000
+		wantOverlaps = 20
+		patience     = 20 * time.Second
+	)
+	var overlapped atomic.Bool
+	var written uint64
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i := range uint64(adds) {
+		deadline := time.Now().Add(patience)
+		for i := uint64(0); i < adds || !overlapped.Load() && time.Now().Before(deadline); i++ {
 			flow := i % flows
 			index := i / flows
 			r.Add(flow, index, t0, layers.LinkTypeEthernet, frame(flow, index, size(index)), size(index))
+			written = i + 1
 		}
 	})
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	for reads := 0; ; reads++ {
+	reads, overlaps := 0, 0
+	for running := true; running; reads++ {
 		select {
 		case <-done:
-			if reads == 0 {
-				t.Log("writer finished before the first read")
-			}
-			return
+			running = false
 		default:
 		}
 		flow := uint64(reads % flows)
+		before := r.Stats().Added
 		for _, p := range r.Packets(flow, time.Time{}, time.Time{}) {
 			if !bytes.Equal(p.Data, frame(flow, p.Index, size(p.Index))) {
 				t.Fatalf("flow %d packet %d: wrong bytes", flow, p.Index)
 			}
 		}
-		_ = r.Stats()
+		if r.Stats().Added > before {
+			if overlaps++; overlaps == wantOverlaps {
+				overlapped.Store(true)
+			}
+		}
+	}
+	t.Logf("%d writes, %d reads, %d of them overlapping writes", written, reads, overlaps)
+	if overlaps < wantOverlaps {
+		t.Errorf("%d of %d reads overlapped the %d writes in %v, want at least %d", overlaps, reads, written, patience, wantOverlaps)
+	}
+	if got := r.Stats().Added; got != written {
+		t.Errorf("Stats().Added = %d after %d writes", got, written)
 	}
 }
 

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/otwatch/otwatch/internal/attack"
 	"github.com/otwatch/otwatch/internal/testenv"
 )
 
@@ -48,6 +51,101 @@ func TestReproducible(t *testing.T) {
 	}
 	if !bytes.Equal(again, want) {
 		t.Errorf("regenerated %s differs from the checked-in one; run go generate ./internal/attack", outFile)
+	}
+}
+
+// bundleIDs walks the STIX bundle as plain JSON and returns the ATT&CK IDs
+// of its x-mitre-tactic objects and of its attack-pattern objects of the
+// ICS domain that are neither revoked nor deprecated, sorted.
+func bundleIDs(t *testing.T, b []byte) (tactics, techniques []string) {
+	t.Helper()
+	var bd struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal(b, &bd); err != nil {
+		t.Fatalf("decoding %s: %v", bundleFile, err)
+	}
+	attackID := func(o map[string]any) string {
+		refs, _ := o["external_references"].([]any)
+		for _, r := range refs {
+			if m, _ := r.(map[string]any); m["source_name"] == "mitre-attack" {
+				if id, _ := m["external_id"].(string); id != "" {
+					return id
+				}
+			}
+		}
+		t.Fatalf("%s %v has no mitre-attack external ID", o["type"], o["id"])
+		return ""
+	}
+	for _, o := range bd.Objects {
+		switch o["type"] {
+		case "x-mitre-tactic":
+			tactics = append(tactics, attackID(o))
+		case "attack-pattern":
+			domains, _ := o["x_mitre_domains"].([]any)
+			if o["revoked"] == true || o["x_mitre_deprecated"] == true || !slices.Contains(domains, any("ics-attack")) {
+				continue
+			}
+			techniques = append(techniques, attackID(o))
+		}
+	}
+	slices.Sort(tactics)
+	slices.Sort(techniques)
+	return tactics, techniques
+}
+
+// TestCounts counts the tactics and the current ICS techniques of the
+// bundle with a plain JSON walk, independent of the generator, and
+// compares them, by ID, with the generator's tables and the checked-in
+// catalogue of package attack and the count its header states.
+func TestCounts(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(data(t), bundleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTactics, wantTechniques := bundleIDs(t, b)
+	if len(wantTactics) == 0 || len(wantTechniques) == 0 {
+		t.Fatalf("the bundle has %d tactics and %d techniques", len(wantTactics), len(wantTechniques))
+	}
+	t.Logf("bundle: %d tactics, %d techniques", len(wantTactics), len(wantTechniques))
+	ta, te, err := catalogue(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var genTactics, genTechniques, pkgTactics, pkgTechniques []string
+	for _, x := range ta {
+		genTactics = append(genTactics, x.id)
+	}
+	for _, x := range te {
+		genTechniques = append(genTechniques, x.id)
+	}
+	for _, x := range attack.Tactics() {
+		pkgTactics = append(pkgTactics, x.ID)
+	}
+	for _, x := range attack.Techniques() {
+		pkgTechniques = append(pkgTechniques, x.ID)
+	}
+	tests := []struct {
+		name      string
+		got, want []string
+	}{
+		{"generated tactics", genTactics, wantTactics},
+		{"generated techniques", genTechniques, wantTechniques},
+		{"attack.Tactics", pkgTactics, wantTactics},
+		{"attack.Techniques", pkgTechniques, wantTechniques},
+	}
+	checkedIn, err := os.ReadFile(filepath.Join("..", "..", outFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("// %d tactics, %d techniques (", len(wantTactics), len(wantTechniques)); !bytes.Contains(checkedIn, []byte(want)) {
+		t.Errorf("the header of the checked-in %s does not say %q", outFile, want)
+	}
+	for _, tt := range tests {
+		got := slices.Sorted(slices.Values(tt.got))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %d IDs, the bundle %d\ngot  %v\nwant %v", tt.name, len(got), len(tt.want), got, tt.want)
+		}
 	}
 }
 
