@@ -231,3 +231,34 @@ func TestARPClaimTakeover(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictsBounded: the inventory remembers at most maxConflicts ARP
+// conflicts. A held address claimed by maxConflicts+10 other MACs in turn
+// (one gratuitous ARP each) makes maxConflicts ip_conflict events and
+// claimed_ip facts; the 10 claims past the limit are counted as dropped;
+// the address stays with its owner throughout.
+func TestConflictsBounded(t *testing.T) {
+	var events []Event
+	inv := New(Options{Sink: SinkFunc(func(e Event) { events = append(events, e) })})
+	owner, peer := mk(1, "10.0.0.1"), mk(2, "10.0.0.2")
+	for i := range 5 { // the owner claims its address once a second: it holds it
+		arp(inv, owner, t0.Add(time.Duration(i)*time.Second))
+	}
+	arp(inv, peer, t0.Add(6*time.Second)) // past a resolution tick, which binds the address
+	claims := maxConflicts + 10
+	for i := range claims {
+		rival := host{mac: [6]byte{0x02, 0x01, 0x00, byte(i >> 16), byte(i >> 8), byte(i)}, ip: owner.ip}
+		arp(inv, rival, t0.Add(10*time.Second+time.Duration(i)*time.Microsecond))
+	}
+	inv.Flush()
+	if got := inv.Stats().ConflictsDropped; got != 10 {
+		t.Errorf("ConflictsDropped = %d, want 10", got)
+	}
+	if n := count(events, EventIPConflict); n != maxConflicts {
+		t.Errorf("%d ip_conflict events, want %d", n, maxConflicts)
+	}
+	snap := inv.Snapshot()
+	if d := find(snap, owner); d == nil || !slices.Contains(d.IPs, owner.ip.String()) {
+		t.Errorf("the owner lost %s: %+v", owner.ip, d)
+	}
+}

@@ -12,6 +12,12 @@ const FactClaimedIP = "claimed_ip"
 // ARP claim: one gratuitous ARP is not yet ownership.
 const minHold = 3
 
+// maxConflicts bounds the conflicts the inventory remembers (live and
+// ended, by address and claiming MAC): past it, a new conflict is counted
+// in Stats but leaves no fact or event; the address still stays with its
+// owner.
+const maxConflicts = 1 << 16
+
 // contest is a MAC's ARP claim on an address another MAC holds.
 type contest struct {
 	addr, rival uint32 // IP and claiming MAC record, index+1
@@ -63,11 +69,16 @@ func (inv *Inventory) holds(o, a uint32) bool {
 // EventIPConflict.
 func (inv *Inventory) contest(m, o, a uint32, t int64) {
 	k := [2]uint32{a, m}
-	if i, ok := inv.contestIdx[k]; ok && i >= 0 {
+	i, ok := inv.contestIdx[k]
+	if ok && i >= 0 {
 		c := &inv.contests[i]
 		c.last = max(c.last, t)
 		f := &inv.macs[m-1].facts[c.fact]
 		f.last = max(f.last, t)
+		return
+	}
+	if !ok && len(inv.contestIdx) >= maxConflicts {
+		inv.stats.ConflictsDropped++
 		return
 	}
 	ar := &inv.addrs[a-1]

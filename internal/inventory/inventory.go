@@ -73,6 +73,7 @@ type Stats struct {
 	MACsDropped        uint64 // new MACs past MaxMACs
 	AddressesDropped   uint64 // new IPs past MaxAddresses
 	ConnectionsDropped uint64 // new connections past MaxConnections
+	ConflictsDropped   uint64 // new ARP conflicts past the limit of remembered ones
 }
 
 // sym is an interned string; 0 is "".

@@ -31,8 +31,8 @@ type Metrics struct {
 	storeErrors atomic.Uint64
 	suppressed  atomic.Uint64
 	// limited counts what the sensor's tables dropped at their limits:
-	// MACs, IP addresses and connections of the inventory, hosts of the
-	// detector.
+	// MACs, IP addresses, connections and ARP conflicts of the
+	// inventory, hosts of the detector.
 	limited [4]atomic.Uint64
 	files   atomic.Uint64
 	mode    atomic.Uint32 // detect.Mode
@@ -57,11 +57,11 @@ func (m *Metrics) setOps(ops map[string]uint64) {
 }
 
 // limitedTables name the tables of Metrics.limited.
-var limitedTables = [...]string{"inventory_macs", "inventory_addresses", "inventory_connections", "detector_hosts"}
+var limitedTables = [...]string{"inventory_macs", "inventory_addresses", "inventory_connections", "inventory_conflicts", "detector_hosts"}
 
 // setLimited records the drop counts of the inventory and the detector.
 func (m *Metrics) setLimited(inv inventory.Stats, det detect.Stats) {
-	for i, v := range [...]uint64{inv.MACsDropped, inv.AddressesDropped, inv.ConnectionsDropped, det.HostsDropped} {
+	for i, v := range [...]uint64{inv.MACsDropped, inv.AddressesDropped, inv.ConnectionsDropped, inv.ConflictsDropped, det.HostsDropped} {
 		m.limited[i].Store(v)
 	}
 }

@@ -493,7 +493,7 @@ func TestRunWatch(t *testing.T) {
 		t.Error("no modbus operations counted")
 	}
 	// The simulated plant fills no table.
-	for _, table := range []string{"inventory_macs", "inventory_addresses", "inventory_connections", "detector_hosts"} {
+	for _, table := range []string{"inventory_macs", "inventory_addresses", "inventory_connections", "inventory_conflicts", "detector_hosts"} {
 		if v, ok := value(ss, "otwatch_limit_dropped_total", "table", table); !ok || v != 0 {
 			t.Errorf(`otwatch_limit_dropped_total{table=%q} = %v (present %v), want 0`, table, v, ok)
 		}
