@@ -33,7 +33,7 @@ type Metrics struct {
 	// limited counts what the sensor's tables dropped at their limits:
 	// MACs, IP addresses, connections and ARP conflicts of the
 	// inventory, hosts of the detector.
-	limited [4]atomic.Uint64
+	limited [len(limitedTables)]atomic.Uint64
 	files   atomic.Uint64
 	mode    atomic.Uint32 // detect.Mode
 	alerts  [alert.Operational + 1][alert.Critical + 1]atomic.Uint64
