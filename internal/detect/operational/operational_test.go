@@ -127,90 +127,94 @@ func TestOperations(t *testing.T) {
 		at(with(dnpRead, func(s *opSpec) { s.attrs = iin("need_time") }), time.Second),
 		at(dnpRead, 2*time.Second),
 	}
+	var nobody dissect.Endpoint // the parties of a case without alerts
 	tests := []struct {
 		name  string
 		ops   []opSpec
 		want  string // alert type, "" for none
 		count uint64
 		text  string // in the title or description
+		// from and to are the client and server of the operations: every
+		// alert of the case is raised from the first to the second.
+		from, to dissect.Endpoint
 	}{
-		{"s7 reads", []opSpec{s7Read, at(s7Read, time.Second)}, "", 0, ""},
-		{"s7 stop", []opSpec{s7Read, s7Stop}, "s7comm.plc_stop", 1, "S7 PLC STOP sent by 10.10.1.10 to 10.10.2.11"},
+		{"s7 reads", []opSpec{s7Read, at(s7Read, time.Second)}, "", 0, "", nobody, nobody},
+		{"s7 stop", []opSpec{s7Read, s7Stop}, "s7comm.plc_stop", 1, "S7 PLC STOP sent by 10.10.1.10 to 10.10.2.11", ews, s7plc},
 		{"s7 stop refused", []opSpec{with(s7Stop, func(s *opSpec) {
 			s.res = dissect.Result{Status: dissect.StatusError, Code: 0xd0a1, Text: "function_not_permitted_at_protection_level"}
-		})}, "s7comm.plc_stop", 1, "refused it (function_not_permitted_at_protection_level)"},
-		{"s7 stop ack only", []opSpec{with(s7Stop, func(s *opSpec) { s.req, s.resp = false, true })}, "s7comm.plc_stop", 1, ""},
-		{"s7 cold restart", []opSpec{s7Start}, "s7comm.plc_start", 1, "cold restart"},
+		})}, "s7comm.plc_stop", 1, "refused it (function_not_permitted_at_protection_level)", ews, s7plc},
+		{"s7 stop ack only", []opSpec{with(s7Stop, func(s *opSpec) { s.req, s.resp = false, true })}, "s7comm.plc_stop", 1, "", ews, s7plc},
+		{"s7 cold restart", []opSpec{s7Start}, "s7comm.plc_start", 1, "cold restart", ews, s7plc},
 		{"s7 upload", []opSpec{
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "start_upload", code: 0x1d, class: dissect.ClassProgram, res: okRes, targets: ob1},
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "upload", code: 0x1e, class: dissect.ClassProgram, res: okRes, targets: ob1},
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "end_upload", code: 0x1f, class: dissect.ClassProgram, res: okRes, targets: ob1},
-		}, "s7comm.program_upload", 3, "(OB1)"},
+		}, "s7comm.program_upload", 3, "(OB1)", ews, s7plc},
 		{"s7 download", []opSpec{
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "request_download", code: 0x1a, class: dissect.ClassProgram, res: okRes, targets: fc12},
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "download_block", code: 0x1b, class: dissect.ClassProgram, res: okRes, targets: fc12},
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "download_ended", code: 0x1c, class: dissect.ClassProgram, res: okRes, targets: fc12},
 			{proto: "s7comm", cli: ews, srv: s7plc, fn: "insert_block", code: 0x28, class: dissect.ClassProgram, res: okRes, targets: fc12},
-		}, "s7comm.program_download", 4, "(FC12)"},
+		}, "s7comm.program_download", 4, "(FC12)", ews, s7plc},
 		{"s7 delete block", []opSpec{{proto: "s7comm", cli: ews, srv: s7plc, fn: "delete_block", code: 0x28, class: dissect.ClassProgram, res: okRes, targets: fc12}},
-			"s7comm.program_download", 1, "FC12"},
-		{"s7 block info is not programming", []opSpec{{proto: "s7comm", cli: ews, srv: s7plc, fn: "get_block_info", code: 0x0303, class: dissect.ClassDiscovery, res: okRes, targets: ob1}}, "", 0, ""},
-		{"s7 set clock", []opSpec{s7Clock}, "s7comm.time_set", 1, "set the clock of 10.10.2.11"},
-		{"s7 read clock", []opSpec{with(s7Clock, func(s *opSpec) { s.fn, s.code = "read_clock", 0x0701 })}, "", 0, ""},
+			"s7comm.program_download", 1, "FC12", ews, s7plc},
+		{"s7 block info is not programming", []opSpec{{proto: "s7comm", cli: ews, srv: s7plc, fn: "get_block_info", code: 0x0303, class: dissect.ClassDiscovery, res: okRes, targets: ob1}}, "", 0, "", nobody, nobody},
+		{"s7 set clock", []opSpec{s7Clock}, "s7comm.time_set", 1, "set the clock of 10.10.2.11", ews, s7plc},
+		{"s7 read clock", []opSpec{with(s7Clock, func(s *opSpec) { s.fn, s.code = "read_clock", 0x0701 })}, "", 0, "", nobody, nobody},
 
-		{"cip read tag", []opSpec{cipReadTg}, "", 0, ""},
+		{"cip read tag", []opSpec{cipReadTg}, "", 0, "", nobody, nobody},
 		{"cip reset", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "reset", code: 0x05, class: dissect.ClassRestart, res: okRes, targets: cipIdent}},
-			"cip.reset", 1, "reset 10.10.2.13 over CIP"},
+			"cip.reset", 1, "reset 10.10.2.13 over CIP", ews, cipplc},
 		{"cip reset of another object", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "reset", code: 0x05, class: dissect.ClassControl, res: okRes,
-			targets: []dissect.Target{{Kind: "class", Name: "tcpip_interface", Address: 0xf5}}}}, "", 0, ""},
+			targets: []dissect.Target{{Kind: "class", Name: "tcpip_interface", Address: 0xf5}}}}, "", 0, "", nobody, nobody},
 		{"cip file download", []opSpec{
 			{proto: "enip", cli: ews, srv: cipplc, fn: "initiate_download", code: 0x4c, class: dissect.ClassFile, res: okRes, targets: cipFile},
 			{proto: "enip", cli: ews, srv: cipplc, fn: "download_transfer", code: 0x50, class: dissect.ClassFile, res: okRes, targets: cipFile},
-		}, "cip.firmware_update", 2, "File object instance 200"},
-		{"cip file upload", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "initiate_upload", code: 0x4b, class: dissect.ClassFile, res: okRes, targets: cipFile}}, "", 0, ""},
+		}, "cip.firmware_update", 2, "File object instance 200", ews, cipplc},
+		{"cip file upload", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "initiate_upload", code: 0x4b, class: dissect.ClassFile, res: okRes, targets: cipFile}}, "", 0, "", nobody, nobody},
 		{"cip non-volatile storage", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "service_0x4b", code: 0x4b, class: dissect.ClassFirmware, res: okRes,
-			targets: []dissect.Target{{Kind: "class", Address: 0xa1}}}}, "cip.firmware_update", 1, "non-volatile storage"},
+			targets: []dissect.Target{{Kind: "class", Address: 0xa1}}}}, "cip.firmware_update", 1, "non-volatile storage", ews, cipplc},
 		{"cip stop", []opSpec{{proto: "enip", cli: ews, srv: cipplc, fn: "stop", code: 0x07, class: dissect.ClassControl, res: okRes, targets: cipIdent}},
-			"cip.mode_change", 1, "a Stop service for the identity object"},
+			"cip.mode_change", 1, "a Stop service for the identity object", ews, cipplc},
 		{"pccc change mode", []opSpec{{proto: "enip", cli: hmi, srv: cipplc, fn: "execute_pccc", code: 0x4b, class: dissect.ClassControl, res: okRes,
-			attrs: []dissect.Attr{{Key: "pccc_command", Value: "0x0f"}, {Key: "pccc_function", Value: "0x80"}}}}, "cip.mode_change", 1, "command 0x0f, function 0x80"},
+			attrs: []dissect.Attr{{Key: "pccc_command", Value: "0x0f"}, {Key: "pccc_function", Value: "0x80"}}}}, "cip.mode_change", 1, "command 0x0f, function 0x80", hmi, cipplc},
 		{"pccc read", []opSpec{{proto: "enip", cli: hmi, srv: cipplc, fn: "execute_pccc", code: 0x4b, class: dissect.ClassRead, res: okRes,
-			attrs: []dissect.Attr{{Key: "pccc_command", Value: "0x0f"}, {Key: "pccc_function", Value: "0xa2"}}}}, "", 0, ""},
+			attrs: []dissect.Attr{{Key: "pccc_command", Value: "0x0f"}, {Key: "pccc_function", Value: "0xa2"}}}}, "", 0, "", nobody, nobody},
 
-		{"dnp3 polls", restartCleared, "", 0, ""},
+		{"dnp3 polls", restartCleared, "", 0, "", nobody, nobody},
 		{"dnp3 cold restart", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "cold_restart", code: 13, class: dissect.ClassRestart, res: okRes}},
-			"dnp3.cold_restart", 1, "cold restart of 10.10.2.20 requested by 10.10.1.22"},
+			"dnp3.cold_restart", 1, "cold restart of 10.10.2.20 requested by 10.10.1.22", hmi, rtu},
 		{"dnp3 warm restart refused", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "warm_restart", code: 14, class: dissect.ClassRestart,
-			res: dissect.Result{Status: dissect.StatusError, Code: 8, Text: "no_func_code_support"}}}, "dnp3.warm_restart", 1, "refused it (no_func_code_support)"},
+			res: dissect.Result{Status: dissect.StatusError, Code: 8, Text: "no_func_code_support"}}}, "dnp3.warm_restart", 1, "refused it (no_func_code_support)", hmi, rtu},
 		{"dnp3 stop application", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "stop_application", code: 18, class: dissect.ClassControl, res: okRes}},
-			"dnp3.stop_application", 1, ""},
-		{"dnp3 enable unsolicited", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "enable_unsolicited", code: 20, class: dissect.ClassControl, res: okRes}}, "", 0, ""},
+			"dnp3.stop_application", 1, "", hmi, rtu},
+		{"dnp3 enable unsolicited", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "enable_unsolicited", code: 20, class: dissect.ClassControl, res: okRes}}, "", 0, "", nobody, nobody},
 		{"dnp3 disable unsolicited", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "disable_unsolicited", code: 21, class: dissect.ClassControl, res: okRes,
 			targets: []dissect.Target{{Kind: "class", Name: "g60v2"}, {Kind: "class", Name: "g60v3"}, {Kind: "class", Name: "g60v4"}}}},
-			"dnp3.unsolicited_disabled", 1, "class 1, 2 and 3 events"},
+			"dnp3.unsolicited_disabled", 1, "class 1, 2 and 3 events", hmi, rtu},
 		{"dnp3 link layer", []opSpec{{proto: "dnp3", cli: hmi, srv: rtu, fn: "reset_link_states", code: 0, class: dissect.ClassOther, res: okRes,
-			attrs: []dissect.Attr{{Key: "layer", Value: "link"}}}}, "", 0, ""},
-		{"dnp3 time asked for", []opSpec{with(dnpRead, func(s *opSpec) { s.attrs = iin("need_time") }), at(dnpTime, time.Second)}, "", 0, ""},
-		{"dnp3 time unrequested", append(slices.Clone(restartCleared), at(dnpTime, time.Minute)), "dnp3.time_set", 1, "unrequested"},
-		{"dnp3 time before any response", []opSpec{dnpTime}, "", 0, ""},
-		{"dnp3 restart at first sight", restartCleared[:1], "", 0, ""},
+			attrs: []dissect.Attr{{Key: "layer", Value: "link"}}}}, "", 0, "", nobody, nobody},
+		{"dnp3 time asked for", []opSpec{with(dnpRead, func(s *opSpec) { s.attrs = iin("need_time") }), at(dnpTime, time.Second)}, "", 0, "", nobody, nobody},
+		{"dnp3 time unrequested", append(slices.Clone(restartCleared), at(dnpTime, time.Minute)), "dnp3.time_set", 1, "unrequested", hmi, rtu},
+		{"dnp3 time before any response", []opSpec{dnpTime}, "", 0, "", nobody, nobody},
+		{"dnp3 restart at first sight", restartCleared[:1], "", 0, "", nobody, nobody},
 		{"dnp3 unannounced restart", append(slices.Clone(restartCleared),
 			at(with(dnpRead, func(s *opSpec) { s.attrs = iin("device_restart") }), time.Minute),
 			at(with(dnpRead, func(s *opSpec) { s.attrs = iin("device_restart") }), time.Minute+time.Second)),
-			"dnp3.outstation_restarted", 1, "Outstation 10.10.2.20 restarted"},
+			"dnp3.outstation_restarted", 1, "Outstation 10.10.2.20 restarted", hmi, rtu},
 		{"dnp3 unsolicited response reports the restart", append(slices.Clone(restartCleared),
 			opSpec{at: time.Minute, proto: "dnp3", cli: hmi, srv: rtu, fn: "unsolicited_response", code: 130, class: dissect.ClassRead, res: okRes,
 				req: false, resp: true, attrs: iin("device_restart")}),
-			"dnp3.outstation_restarted", 1, ""},
+			"dnp3.outstation_restarted", 1, "", hmi, rtu},
 		{"dnp3 commanded restart", append(slices.Clone(restartCleared),
 			opSpec{at: time.Minute, proto: "dnp3", cli: hmi, srv: rtu, fn: "cold_restart", code: 13, class: dissect.ClassRestart, res: okRes},
 			at(with(dnpRead, func(s *opSpec) { s.attrs = iin("device_restart") }), time.Minute+20*time.Second)),
-			"dnp3.cold_restart", 1, ""},
+			"dnp3.cold_restart", 1, "", hmi, rtu},
 		{"dnp3 restart long after a command", append(slices.Clone(restartCleared),
 			opSpec{at: time.Minute, proto: "dnp3", cli: hmi, srv: rtu, fn: "cold_restart", code: 13, class: dissect.ClassRestart, res: okRes},
 			at(dnpRead, 2*time.Minute),
 			at(with(dnpRead, func(s *opSpec) { s.attrs = iin("device_restart") }), time.Minute+restartGrace+time.Second)),
-			"dnp3.cold_restart,dnp3.outstation_restarted", 1, ""},
+			"dnp3.cold_restart,dnp3.outstation_restarted", 1, "", hmi, rtu},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +232,12 @@ func TestOperations(t *testing.T) {
 			}
 			if len(as) == 0 {
 				return
+			}
+			for _, a := range as {
+				if a.Source != (alert.Party{IP: tt.from.IP, Port: tt.from.Port}) || a.Destination != (alert.Party{IP: tt.to.IP, Port: tt.to.Port}) {
+					t.Errorf("%s from %v port %d to %v port %d, want %v port %d to %v port %d", a.Type, a.Source, a.Source.Port,
+						a.Destination, a.Destination.Port, tt.from.IP, tt.from.Port, tt.to.IP, tt.to.Port)
+				}
 			}
 			a := as[0]
 			if a.Count != tt.count {
