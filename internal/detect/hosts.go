@@ -17,9 +17,42 @@ type Host struct {
 	// Serves is set once the host answered as a server of an industrial
 	// protocol (a PLC, RTU, IED or OPC server).
 	Serves bool
-	MAC    dissect.MAC // from ARP
-	Name   string      // host name from DNS, DHCP, NetBIOS or identity
-	First  time.Time   // first seen
+	// MAC is the MAC address that holds the address in ARP (see claim).
+	MAC   dissect.MAC
+	Name  string    // host name from DNS, DHCP, NetBIOS or identity
+	First time.Time // first seen
+
+	claimed int64 // MAC's last ARP claim, Unix nanoseconds
+	claims  uint8 // MAC's ARP claims, up to minClaims
+}
+
+// ARP ownership of an address, as the inventory judges it.
+const (
+	// claimHold is how long a MAC keeps an address it holds after its
+	// last ARP claim: another MAC's claims within it (spoofing, a
+	// duplicate address) leave the address where it is; past it, the
+	// next claim takes the address over (a replaced NIC).
+	claimHold = 5 * time.Minute
+	// minClaims is how many ARP claims a MAC must have made before it
+	// holds an address: one gratuitous ARP is not yet ownership.
+	minClaims = 3
+)
+
+// claim records that mac claimed x's address in ARP at t (Unix
+// nanoseconds). The claim sets x.MAC unless another MAC holds the address:
+// it made minClaims claims and its last one is less than claimHold old.
+func (x *Host) claim(mac dissect.MAC, t int64) {
+	if x.MAC == mac {
+		x.claimed = max(x.claimed, t)
+		if x.claims < minClaims {
+			x.claims++
+		}
+		return
+	}
+	if !x.MAC.IsZero() && x.claims >= minClaims && t-x.claimed < int64(claimHold) {
+		return
+	}
+	x.MAC, x.claimed, x.claims = mac, t, 1
 }
 
 // Industrial reports whether protocol (an operation's Protocol) is an
@@ -37,7 +70,7 @@ func OpIndustrial(op *dissect.Operation) bool {
 
 type hostTable struct {
 	m       map[netip.Addr]*Host
-	byMAC   map[dissect.MAC]netip.Addr // the address each MAC last claimed in ARP
+	byMAC   map[dissect.MAC]netip.Addr // the address each MAC last claimed in ARP, held or not
 	max     int
 	dropped uint64
 }
@@ -91,7 +124,7 @@ func (h *hostTable) observe(d *Detector, op *dissect.Operation) {
 	}
 	if op.Protocol == "arp" && op.Client.IP.IsValid() && !op.Client.MAC.IsZero() {
 		if c := h.get(op.Client.IP, op.Time); c != nil {
-			c.MAC = op.Client.MAC
+			c.claim(op.Client.MAC, op.Time.UnixNano())
 		}
 		if _, ok := h.byMAC[op.Client.MAC]; ok || len(h.byMAC) < h.max {
 			h.byMAC[op.Client.MAC] = op.Client.IP
@@ -134,7 +167,8 @@ func (h *hostTable) fill(p *alert.Party) {
 func (d *Detector) Host(a netip.Addr) *Host { return d.hosts.m[a] }
 
 // AddrOf returns the IP address a MAC last announced in ARP, for parties
-// seen in layer-2 protocols; the zero Addr when none.
+// seen in layer-2 protocols; the zero Addr when none. The address need not
+// be held by the MAC: for a spoofer, it is the address the spoofer claims.
 func (d *Detector) AddrOf(m dissect.MAC) netip.Addr { return d.hosts.byMAC[m] }
 
 // IsOT reports whether address a is an OT device: it spoke an industrial

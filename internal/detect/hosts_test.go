@@ -124,6 +124,110 @@ func TestHosts(t *testing.T) {
 	}
 }
 
+// arpOp returns an ARP reply at tm in which mac claims ip.
+func arpOp(tm time.Time, ip netip.Addr, mac dissect.MAC) *dissect.Operation {
+	return &dissect.Operation{Time: tm, Protocol: "arp", FunctionCode: 2, FunctionName: "reply",
+		Client: dissect.Endpoint{IP: ip, MAC: mac}, Response: true, Result: dissect.Result{Status: dissect.StatusOK}}
+}
+
+// spoofMAC is the MAC of the tests' attacker.
+var spoofMAC = dissect.MAC{0x02, 0xde, 0xad, 0xbe, 0xef, 0x01}
+
+// TestHostMACClaims checks which MAC holds an address when several claim
+// it in ARP: the established one while it keeps claiming within
+// claimHold, a new one once it has been silent that long.
+func TestHostMACClaims(t *testing.T) {
+	nic := dissect.MAC{0x00, 0x1b, 0x1b, 0x0a, 0x0b, 0x0c} // the PLC's replacement NIC
+	type claim struct {
+		at  time.Duration
+		mac dissect.MAC
+	}
+	tests := []struct {
+		name   string
+		claims []claim
+		want   dissect.MAC
+	}{
+		{"single first claim sets it", []claim{{0, plcMAC}}, plcMAC},
+		{"spoof while owner keeps claiming", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {2 * time.Minute, plcMAC},
+			{150 * time.Second, spoofMAC}, {3 * time.Minute, spoofMAC}, {4 * time.Minute, plcMAC},
+			{5 * time.Minute, spoofMAC}, {8*time.Minute + 59*time.Second, spoofMAC},
+		}, plcMAC},
+		{"spoof flood does not wear the owner out", []claim{
+			{0, plcMAC}, {time.Second, plcMAC}, {2 * time.Second, plcMAC},
+			{3 * time.Second, spoofMAC}, {4 * time.Second, spoofMAC}, {5 * time.Second, spoofMAC},
+			{6 * time.Second, spoofMAC}, {7 * time.Second, spoofMAC}, {8 * time.Second, spoofMAC},
+		}, plcMAC},
+		{"owner silent 5 min then new MAC", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {2 * time.Minute, plcMAC}, {7 * time.Minute, nic},
+		}, nic},
+		{"owner silent just under 5 min", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {2 * time.Minute, plcMAC}, {7*time.Minute - time.Nanosecond, nic},
+		}, plcMAC},
+		{"new MAC then holds against the old one", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {2 * time.Minute, plcMAC},
+			{7 * time.Minute, nic}, {8 * time.Minute, nic}, {9 * time.Minute, nic}, {10 * time.Minute, plcMAC},
+		}, nic},
+		{"fewer than minClaims claims are not yet held", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {90 * time.Second, nic},
+		}, nic},
+		{"a late claim out of order does not age the owner", []claim{
+			{0, plcMAC}, {time.Minute, plcMAC}, {4 * time.Minute, plcMAC}, {3 * time.Minute, plcMAC}, {8 * time.Minute, spoofMAC},
+		}, plcMAC},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := newDetector(t, Config{Operational: true})
+			for _, c := range tt.claims {
+				d.Emit(arpOp(at(c.at), plc, c.mac))
+			}
+			h := d.Host(plc)
+			if h == nil || h.MAC != tt.want {
+				t.Fatalf("Host(%v) = %+v, want MAC %v", plc, h, tt.want)
+			}
+		})
+	}
+}
+
+// TestAlertMACAfterSpoofing checks that after an attacker claims a PLC's
+// address in ARP, an alert on traffic to the PLC names the PLC's MAC,
+// while the attacker's MAC still resolves to the address it claims.
+func TestAlertMACAfterSpoofing(t *testing.T) {
+	e := &opEngine{engine: alert.Operational, onOp: func(d *Detector, op *dissect.Operation) {
+		if op.Protocol == "modbus" {
+			d.Raise(Finding{Type: typOperational, Op: op, Source: Party(op.Client), Destination: Party(op.Server)})
+		}
+	}}
+	d := newDetector(t, Config{Operational: true, Keep: true}, e)
+	ops := []*dissect.Operation{
+		arpOp(at(0), plc, plcMAC),
+		arpOp(at(time.Minute), plc, plcMAC),
+		arpOp(at(2*time.Minute), plc, plcMAC),
+		arpOp(at(2*time.Minute+time.Second), ews, spoofMAC), // the attacker's own address
+		arpOp(at(3*time.Minute), plc, spoofMAC),
+		arpOp(at(3*time.Minute+time.Second), plc, spoofMAC),
+		arpOp(at(3*time.Minute+2*time.Second), plc, spoofMAC),
+		arpOp(at(3*time.Minute+3*time.Second), plc, spoofMAC),
+		modbus(at(4*time.Minute), 1, hmi, plc, fnWrite),
+	}
+	for _, op := range ops {
+		d.Emit(op)
+	}
+	alerts := d.Alerts()
+	if len(alerts) != 1 {
+		t.Fatalf("%d alerts, want 1", len(alerts))
+	}
+	if got := alerts[0].Destination; got.IP != plc || got.MAC != plcMAC {
+		t.Errorf("destination %+v, want %v at %v", got, plc, plcMAC)
+	}
+	if got := d.AddrOf(spoofMAC); got != plc {
+		t.Errorf("AddrOf(%v) = %v, want the claimed %v", spoofMAC, got, plc)
+	}
+	if h := d.Host(ews); h == nil || h.MAC != spoofMAC {
+		t.Errorf("Host(%v) = %+v, want MAC %v", ews, h, spoofMAC)
+	}
+}
+
 // TestMaxHosts checks that past MaxHosts new addresses are not recorded,
 // and are counted.
 func TestMaxHosts(t *testing.T) {

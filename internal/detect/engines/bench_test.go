@@ -100,6 +100,42 @@ func BenchmarkPacketPathWithDetection(b *testing.B) {
 	}
 }
 
+// BenchmarkDetectionOverhead runs the passes of BenchmarkPacketPath and
+// BenchmarkPacketPathWithDetection interleaved, one of each per iteration
+// in alternating order, so that both meet the same load on a shared
+// machine: ns/packet of each path and the overhead of detection in
+// percent. Allocations are those of both passes together.
+func BenchmarkDetectionOverhead(b *testing.B) {
+	bp := loadBusyPlant(b)
+	d := bp.learned(b)
+	withDetection := pipeline.DefaultOptions
+	withDetection.Observer, withDetection.Emitter = d, d
+	pass := func(opts pipeline.Options) time.Duration {
+		start := time.Now()
+		p := pipeline.New(opts)
+		for _, pkt := range bp.watch {
+			p.Process(pkt)
+		}
+		p.Close()
+		return time.Since(start)
+	}
+	var plain, detected time.Duration
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			plain += pass(pipeline.DefaultOptions)
+			detected += pass(withDetection)
+		} else {
+			detected += pass(withDetection)
+			plain += pass(pipeline.DefaultOptions)
+		}
+	}
+	n := float64(b.N) * float64(len(bp.watch))
+	b.ReportMetric(float64(plain.Nanoseconds())/n, "plain-ns/packet")
+	b.ReportMetric(float64(detected.Nanoseconds())/n, "detect-ns/packet")
+	b.ReportMetric(100*(float64(detected)/float64(plain)-1), "overhead-%")
+}
+
 // taps hands frames and operations to several consumers, in order.
 type taps []interface {
 	pipeline.Observer
