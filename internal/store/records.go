@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -199,4 +200,37 @@ func SortBaseline(recs []baseline.Record) {
 			cmp.Compare(x.MAC.String(), y.MAC.String()), cmp.Compare(x.Protocol, y.Protocol), cmp.Compare(x.Port, y.Port),
 			cmp.Compare(x.Function, y.Function), cmp.Compare(x.Class, y.Class), cmp.Compare(x.Target, y.Target))
 	})
+}
+
+// DeviceRow is a device read from a backend with its position in the
+// page orders.
+type DeviceRow struct {
+	Record *DeviceRecord
+	Key    DeviceKey
+}
+
+// DecodeDevice returns the row of a device stored as doc (its JSON) with
+// the columns of its sensor and its sort keys; backend names the store
+// in errors.
+func DecodeDevice(backend, sensor, site, zone string, doc []byte, last, first int64, name string, id int64) (DeviceRow, error) {
+	r := DeviceRow{
+		Record: &DeviceRecord{Sensor: sensor, Site: site, Zone: zone},
+		Key:    DeviceKey{Sensor: sensor, Name: name, ID: id, First: first, Last: last},
+	}
+	if err := json.Unmarshal(doc, &r.Record.Device); err != nil {
+		return r, fmt.Errorf("%s: decoding device %d: %w", backend, id, err)
+	}
+	return r, nil
+}
+
+// FillDevicePage adds rows, read with a limit of q.Limit+1, to page and
+// sets its cursor when there are more in order q.Sort.
+func FillDevicePage(page *DevicePage, rows []DeviceRow, q DeviceQuery) {
+	if len(rows) > q.Limit {
+		rows = rows[:q.Limit]
+		page.Next = rows[len(rows)-1].Key.Cursor(q.Sort)
+	}
+	for _, r := range rows {
+		page.Devices = append(page.Devices, r.Record)
+	}
 }

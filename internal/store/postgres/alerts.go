@@ -1,24 +1,20 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
-	"github.com/otwatch/otwatch/internal/evidence"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
@@ -89,7 +85,7 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 	if err := d.reading(); err != nil {
 		return err
 	}
-	batch := mergeBatch(alerts)
+	batch := store.MergeBatch(alerts)
 	if err := d.personSeverity(ctx, batch); err != nil {
 		return err
 	}
@@ -109,22 +105,16 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 		return err
 	}
 	d.maint.grew(ctx, tableAlerts, int64(n))
-	for _, a := range batch {
-		if len(a.Packets) == 0 || d.evDir == "" {
-			continue
-		}
-		if _, err := d.evidenceFile(ctx, a.ID); err == nil {
-			continue // already stored
-		}
-		var buf bytes.Buffer
-		if err := evidence.WritePcapng(&buf, a.Packets, evidence.WriteOptions{Comment: a.Title}); err != nil {
-			return fmt.Errorf("postgres: alert %s evidence: %w", a.ID, err)
-		}
-		if err := d.PutEvidence(ctx, a.ID, buf.Bytes()); err != nil {
-			return err
-		}
+	if d.evDir == "" {
+		return nil
 	}
-	return nil
+	return store.PutPackets(ctx, "postgres", batch, d.hasEvidence, d.PutEvidence)
+}
+
+// hasEvidence says whether the alert's evidence is stored.
+func (d *DB) hasEvidence(ctx context.Context, alertID string) bool {
+	_, err := d.evidenceFile(ctx, alertID)
+	return err == nil
 }
 
 // personSeverity replaces the alerts of batch whose stored severity a
@@ -132,28 +122,24 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 // keeps it.
 func (d *DB) personSeverity(ctx context.Context, batch []*alert.Alert) error {
 	ids := make([]string, len(batch))
-	at := make(map[string]int, len(batch))
 	for i, a := range batch {
 		ids[i] = a.ID
-		at[a.ID] = i
 	}
 	rows, err := d.pool.Query(ctx, "SELECT id, severity FROM alerts WHERE severity_set AND id = ANY($1)", ids)
 	if err != nil {
 		return d.fail("alert severities", err)
 	}
+	set := map[string]alert.Severity{}
 	var id string
 	var sev int16
 	_, err = pgx.ForEachRow(rows, []any{&id, &sev}, func() error {
-		if i, ok := at[id]; ok && batch[i].Severity != alert.Severity(sev) {
-			c := *batch[i]
-			c.Severity = alert.Severity(sev)
-			batch[i] = &c
-		}
+		set[id] = alert.Severity(sev)
 		return nil
 	})
 	if err != nil {
 		return d.fail("alert severities", err)
 	}
+	store.KeepSeverity(batch, set)
 	return nil
 }
 
@@ -209,71 +195,6 @@ func (d *DB) alertArgs(ctx context.Context, batch []*alert.Alert) ([]any, error)
 		dims[8], dims[9], severity, status, engine, first, last, count, textIDs, docs}, nil
 }
 
-// mergeBatch returns the batch with copies of one alert merged as storing
-// them one after the other would (one statement may change a row only
-// once), a zero status made New and a zero last detection the first,
-// sorted by id so that concurrent batches lock rows in one order.
-func mergeBatch(alerts []*alert.Alert) []*alert.Alert {
-	at := make(map[string]int, len(alerts))
-	out := make([]*alert.Alert, 0, len(alerts))
-	for _, a := range alerts {
-		i, dup := at[a.ID]
-		if !dup {
-			at[a.ID] = len(out)
-			out = append(out, a)
-			continue
-		}
-		old := out[i]
-		last := func(x *alert.Alert) time.Time {
-			if x.LastDetection.IsZero() {
-				return x.FirstDetection
-			}
-			return x.LastDetection
-		}
-		m := *old
-		if !last(a).Before(last(old)) {
-			m = *a
-			m.Status = old.Status // the first copy made the alert
-		}
-		if old.FirstDetection.Before(m.FirstDetection) {
-			m.FirstDetection = old.FirstDetection
-		}
-		if a.FirstDetection.Before(m.FirstDetection) {
-			m.FirstDetection = a.FirstDetection
-		}
-		m.LastDetection = last(old)
-		if last(a).After(m.LastDetection) {
-			m.LastDetection = last(a)
-		}
-		m.Count = max(old.Count, a.Count)
-		if len(m.Packets) == 0 {
-			m.Packets = cmpPackets(old.Packets, a.Packets)
-		}
-		out[i] = &m
-	}
-	for i, a := range out {
-		if a.Status == 0 || a.LastDetection.IsZero() {
-			c := *a // the caller's alert is not changed
-			if c.Status == 0 {
-				c.Status = alert.New
-			}
-			if c.LastDetection.IsZero() {
-				c.LastDetection = c.FirstDetection
-			}
-			out[i] = &c
-		}
-	}
-	slices.SortFunc(out, func(x, y *alert.Alert) int { return strings.Compare(x.ID, y.ID) })
-	return out
-}
-
-func cmpPackets(a, b []evidence.Packet) []evidence.Packet {
-	if len(a) > 0 {
-		return a
-	}
-	return b
-}
-
 // alertTexts are the catalogue texts of an alert, which the alerts of a
 // type share and the texts table keeps once. The names are those of
 // alert.Alert's JSON.
@@ -295,33 +216,23 @@ type textDoc struct {
 func encodeAll(alerts []*alert.Alert) ([][]byte, []textDoc, error) {
 	docs := make([][]byte, len(alerts))
 	texts := make([]textDoc, len(alerts))
-	errs := make([]error, len(alerts))
-	workers := min(runtime.GOMAXPROCS(0), (len(alerts)+63)/64)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(alerts); i += workers {
-				a := *alerts[i]
-				t := alertTexts{a.Description, a.Tactics, a.Techniques, a.Remediation}
-				a.Description, a.Tactics, a.Techniques, a.Remediation = "", nil, nil, nil
-				if docs[i], errs[i] = json.Marshal(&a); errs[i] != nil {
-					continue
-				}
-				if texts[i].doc, errs[i] = json.Marshal(&t); errs[i] != nil {
-					continue
-				}
-				h := sha256.Sum256(texts[i].doc)
-				copy(texts[i].hash[:], h[:])
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("postgres: encoding alert %s: %w", alerts[i].ID, err)
+	i, err := store.Parallel(len(alerts), func(i int) error {
+		a := *alerts[i]
+		t := alertTexts{a.Description, a.Tactics, a.Techniques, a.Remediation}
+		a.Description, a.Tactics, a.Techniques, a.Remediation = "", nil, nil, nil
+		var err error
+		if docs[i], err = json.Marshal(&a); err != nil {
+			return err
 		}
+		if texts[i].doc, err = json.Marshal(&t); err != nil {
+			return err
+		}
+		h := sha256.Sum256(texts[i].doc)
+		copy(texts[i].hash[:], h[:])
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: encoding alert %s: %w", alerts[i].ID, err)
 	}
 	return docs, texts, nil
 }
@@ -360,20 +271,12 @@ func (d *DB) scanAlerts(rows pgx.Rows) ([]alertRow, error) {
 		if err := rows.Scan(&id, &doc, &text, &status, &count, &r.first, &r.last, &updated, &sev, &r.rid, &esize, &estn); err != nil {
 			return nil, d.fail("reading alert", err)
 		}
-		rec := &store.AlertRecord{}
-		if err := decodeAlert(&rec.Alert, doc, text); err != nil {
+		var a alert.Alert
+		if err := decodeAlert(&a, doc, text); err != nil {
 			return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 		}
-		rec.ID = id
-		rec.Status = alert.Status(status)
-		rec.Count = uint64(count)
-		rec.FirstDetection, rec.LastDetection = store.Time(r.first), store.Time(r.last)
-		rec.Severity = alert.Severity(sev)
-		rec.Updated = store.Time(updated)
-		if esize != nil && estn != nil {
-			rec.Pcap = &store.EvidenceInfo{Size: *esize, Stored: store.Time(*estn)}
-		}
-		r.rec, r.severity = rec, int64(sev)
+		r.rec = store.NewAlertRecord(a, id, alert.Status(status), alert.Severity(sev), count, r.first, r.last, updated, esize, estn)
+		r.severity = int64(sev)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -395,15 +298,7 @@ func decodeAlert(a *alert.Alert, doc, text []byte) error {
 
 // markMuted sets Muted on the records whose pattern is muted.
 func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	mutes, err := d.Mutes(ctx)
-	if err != nil {
-		return err
-	}
-	store.MarkMuted(recs, mutes)
-	return nil
+	return store.ApplyMutes(ctx, recs, d.Mutes)
 }
 
 // Alert returns one alert.
@@ -440,17 +335,6 @@ func (d *DB) alertKeys(ctx context.Context, id string) (rid int64, src, dst int3
 	return
 }
 
-// uniq returns the distinct non-zero ids.
-func uniq(ids ...int32) []int32 {
-	var out []int32
-	for _, id := range ids {
-		if id != 0 && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // RelatedAlerts returns other alerts of the alert's devices.
 func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.AlertRecord, error) {
 	if err := d.reading(); err != nil {
@@ -464,7 +348,7 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 	if err != nil {
 		return nil, err
 	}
-	devs := uniq(src, dst)
+	devs := store.Distinct(src, dst)
 	if len(devs) == 0 {
 		return []*store.AlertRecord{}, nil
 	}
@@ -506,8 +390,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	if err := decodeAlert(a, doc, text); err != nil {
 		return nil, fmt.Errorf("postgres: decoding alert %s: %w", id, err)
 	}
-	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
-	a.FirstDetection, a.LastDetection = store.Time(first), store.Time(last)
+	store.SetStored(a, id, alert.Status(status), alert.Severity(severity), int64(count), first, last)
 	return a, nil
 }
 

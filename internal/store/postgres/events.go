@@ -180,7 +180,7 @@ func (d *DB) Events(ctx context.Context, q store.EventQuery) (store.EventPage, e
 		if devs, err = d.lookups(ctx, q.Devices); err != nil {
 			return page, err
 		}
-		devs = uniq(devs...)
+		devs = store.Distinct(devs...)
 		if len(devs) == 0 {
 			none = true
 		}
@@ -243,7 +243,7 @@ func (d *DB) RelatedEvents(ctx context.Context, id string, window time.Duration,
 	if err != nil {
 		return nil, err
 	}
-	devs := uniq(src, dst)
+	devs := store.Distinct(src, dst)
 	if len(devs) == 0 {
 		return []store.Event{}, nil
 	}

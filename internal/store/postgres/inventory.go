@@ -197,24 +197,17 @@ func (d *DB) DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inv
 const deviceSelect = `SELECT d.sensor, coalesce(s.site, ''), coalesce(s.zone, ''), d.doc, d.last_ns, d.first_ns, d.name, d.id
 FROM devices d LEFT JOIN sensors s ON s.id = d.sensor`
 
-type deviceRow struct {
-	rec         *store.DeviceRecord
-	last, first int64
-	name        string
-	id          int64
-}
-
-func (d *DB) scanDevices(rows pgx.Rows) ([]deviceRow, error) {
-	var out []deviceRow
+func (d *DB) scanDevices(rows pgx.Rows) ([]store.DeviceRow, error) {
+	var out []store.DeviceRow
 	var (
 		sensor, site, zone, name string
 		doc                      []byte
 		last, first, id          int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&sensor, &site, &zone, &doc, &last, &first, &name, &id}, func() error {
-		r := deviceRow{rec: &store.DeviceRecord{Sensor: sensor, Site: site, Zone: zone}, last: last, first: first, name: name, id: id}
-		if err := json.Unmarshal(doc, &r.rec.Device); err != nil {
-			return fmt.Errorf("postgres: decoding device %d: %w", id, err)
+		r, err := store.DecodeDevice("postgres", sensor, site, zone, doc, last, first, name, id)
+		if err != nil {
+			return err
 		}
 		out = append(out, r)
 		return nil
@@ -323,14 +316,7 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	if err != nil {
 		return page, err
 	}
-	if len(rs) > q.Limit {
-		rs = rs[:q.Limit]
-		l := rs[len(rs)-1]
-		page.Next = store.DeviceKey{Sensor: l.rec.Sensor, Name: l.name, ID: l.id, First: l.first, Last: l.last}.Cursor(q.Sort)
-	}
-	for _, r := range rs {
-		page.Devices = append(page.Devices, r.rec)
-	}
+	store.FillDevicePage(&page, rs, q)
 	return page, nil
 }
 
@@ -350,7 +336,7 @@ func (d *DB) Device(ctx context.Context, sensor string, id inventory.DeviceID) (
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("%w: device %d of sensor %q", store.ErrNotFound, id, sensor)
 	}
-	return rs[0].rec, nil
+	return rs[0].Record, nil
 }
 
 // Connections returns a sensor's connections, or one device's.

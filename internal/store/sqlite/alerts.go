@@ -1,20 +1,16 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
 
 	"github.com/otwatch/otwatch/internal/alert"
 	"github.com/otwatch/otwatch/internal/baseline"
-	"github.com/otwatch/otwatch/internal/evidence"
 	"github.com/otwatch/otwatch/internal/store"
 )
 
@@ -57,22 +53,13 @@ func (d *DB) PutAlerts(ctx context.Context, alerts []*alert.Alert) error {
 		return err
 	}
 	d.grew(ctx, int64(len(alerts)))
-	for _, a := range alerts {
-		if len(a.Packets) == 0 {
-			continue
-		}
-		if _, err := d.evidenceInfo(ctx, a.ID); err == nil {
-			continue // already stored
-		}
-		var buf bytes.Buffer
-		if err := evidence.WritePcapng(&buf, a.Packets, evidence.WriteOptions{Comment: a.Title}); err != nil {
-			return fmt.Errorf("sqlite: alert %s evidence: %w", a.ID, err)
-		}
-		if err := d.PutEvidence(ctx, a.ID, buf.Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.PutPackets(ctx, "sqlite", alerts, d.hasEvidence, d.PutEvidence)
+}
+
+// hasEvidence says whether the alert's evidence is stored.
+func (d *DB) hasEvidence(ctx context.Context, alertID string) bool {
+	_, err := d.evidenceInfo(ctx, alertID)
+	return err == nil
 }
 
 // alertsPerStatement is how many alerts one INSERT carries.
@@ -103,16 +90,9 @@ func (w *wtx) putAlerts(alerts []*alert.Alert, docs [][]byte) error {
 				return err
 			}
 		}
-		status := a.Status
-		if status == 0 {
-			status = alert.New
-		}
-		last := a.LastDetection
-		if last.IsZero() {
-			last = a.FirstDetection
-		}
+		status := store.IngestStatus(a)
 		r := &rows[i]
-		r.a, r.doc, r.last = a, docs[i], last.UnixNano()
+		r.a, r.doc, r.last = a, docs[i], store.LastSeen(a).UnixNano()
 		r.k = combo{ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], int64(a.Severity), int64(status), int64(a.Engine)}
 		if r.cid, err = w.cid(r.k); err != nil {
 			return err
@@ -217,29 +197,19 @@ func insertAlerts(n int) string {
 // encodeAll encodes alerts as JSON, on every CPU.
 func encodeAll(alerts []*alert.Alert) ([][]byte, error) {
 	docs := make([][]byte, len(alerts))
-	errs := make([]error, len(alerts))
-	workers := min(runtime.GOMAXPROCS(0), (len(alerts)+63)/64)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(alerts); i += workers {
-				a := alerts[i]
-				if a.Status == 0 { // stored as New: the copy says so too
-					c := *a
-					c.Status = alert.New
-					a = &c
-				}
-				docs[i], errs[i] = json.Marshal(a)
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: encoding alert %s: %w", alerts[i].ID, err)
+	i, err := store.Parallel(len(alerts), func(i int) error {
+		a := alerts[i]
+		if a.Status == 0 { // stored as New: the copy says so too
+			c := *a
+			c.Status = alert.New
+			a = &c
 		}
+		var err error
+		docs[i], err = json.Marshal(a)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: encoding alert %s: %w", alerts[i].ID, err)
 	}
 	return docs, nil
 }
@@ -277,20 +247,15 @@ func scanAlerts(rows *sql.Rows) ([]alertRow, error) {
 		if err := rows.Scan(&id, &doc, &status, &count, &r.first, &r.last, &updated, &r.severity, &r.rid, &esize, &estn); err != nil {
 			return nil, fmt.Errorf("sqlite: reading alert: %w", err)
 		}
-		rec := &store.AlertRecord{}
-		if err := json.Unmarshal(doc, &rec.Alert); err != nil {
+		var a alert.Alert
+		if err := json.Unmarshal(doc, &a); err != nil {
 			return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
 		}
-		rec.ID = id
-		rec.Status = alert.Status(status)
-		rec.Count = uint64(count)
-		rec.FirstDetection, rec.LastDetection = store.Time(r.first), store.Time(r.last)
-		rec.Severity = alert.Severity(r.severity)
-		rec.Updated = store.Time(updated)
+		var size, stored *int64
 		if esize.Valid {
-			rec.Pcap = &store.EvidenceInfo{Size: esize.Int64, Stored: store.Time(estn.Int64)}
+			size, stored = &esize.Int64, &estn.Int64
 		}
-		r.rec = rec
+		r.rec = store.NewAlertRecord(a, id, alert.Status(status), alert.Severity(r.severity), count, r.first, r.last, updated, size, stored)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -301,15 +266,7 @@ func scanAlerts(rows *sql.Rows) ([]alertRow, error) {
 
 // markMuted sets Muted on the records whose pattern is muted.
 func (d *DB) markMuted(ctx context.Context, recs []*store.AlertRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	mutes, err := d.Mutes(ctx)
-	if err != nil {
-		return err
-	}
-	store.MarkMuted(recs, mutes)
-	return nil
+	return store.ApplyMutes(ctx, recs, d.Mutes)
 }
 
 // Alert returns one alert.
@@ -366,7 +323,7 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 	var c cond
 	c.add("a.rid <> ?", rid)
 	var rs []alertRow
-	for _, dev := range uniq(src, dst) {
+	for _, dev := range store.Distinct(src, dst) {
 		for _, role := range []string{"a.src", "a.dst"} {
 			r, err := d.hourWalk(ctx, hours, role+" = ?", []any{dev}, c, &q, limit)
 			if err != nil {
@@ -381,17 +338,6 @@ func (d *DB) RelatedAlerts(ctx context.Context, id string, limit int) ([]*store.
 		out = append(out, rs[i].rec)
 	}
 	return out, d.markMuted(ctx, out)
-}
-
-// uniq returns the distinct non-zero ids.
-func uniq(ids ...int64) []int64 {
-	var out []int64
-	for _, id := range ids {
-		if id != 0 && !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // loadAlert reads an alert in a write transaction.
@@ -411,8 +357,7 @@ func (w *wtx) loadAlert(id string) (*alert.Alert, error) {
 	if err := json.Unmarshal(doc, a); err != nil {
 		return nil, fmt.Errorf("sqlite: decoding alert %s: %w", id, err)
 	}
-	a.ID, a.Status, a.Severity, a.Count = id, alert.Status(status), alert.Severity(severity), uint64(count)
-	a.FirstDetection, a.LastDetection = store.Time(first), store.Time(last)
+	store.SetStored(a, id, alert.Status(status), alert.Severity(severity), count, first, last)
 	return a, nil
 }
 

@@ -310,7 +310,7 @@ func (d *DB) RelatedEvents(ctx context.Context, id string, window time.Duration,
 	}
 	from, until := first-int64(window), last+int64(window)
 	var lists [][]store.Event
-	for _, dev := range uniq(src, dst) {
+	for _, dev := range store.Distinct(src, dst) {
 		for _, role := range []string{"device", "peer"} {
 			l, err := d.deviceEvents(ctx, role, dev, from, until, true, cond{}, limit)
 			if err != nil {

@@ -157,24 +157,21 @@ func (d *DB) DeviceIDs(ctx context.Context, sensor string, keys []string) ([]inv
 
 const deviceSelect = "SELECT d.sensor, coalesce(s.site, ''), coalesce(s.zone, ''), d.doc, d.last_ns, d.first_ns, d.name, d.id FROM devices d LEFT JOIN sensors s ON s.id = d.sensor"
 
-type deviceRow struct {
-	rec         *store.DeviceRecord
-	last, first int64
-	name        string
-	id          int64
-}
-
-func scanDevices(rows *sql.Rows) ([]deviceRow, error) {
+func scanDevices(rows *sql.Rows) ([]store.DeviceRow, error) {
 	defer rows.Close()
-	var out []deviceRow
+	var out []store.DeviceRow
 	for rows.Next() {
-		r := deviceRow{rec: &store.DeviceRecord{}}
-		var doc []byte
-		if err := rows.Scan(&r.rec.Sensor, &r.rec.Site, &r.rec.Zone, &doc, &r.last, &r.first, &r.name, &r.id); err != nil {
+		var (
+			sensor, site, zone, name string
+			doc                      []byte
+			last, first, id          int64
+		)
+		if err := rows.Scan(&sensor, &site, &zone, &doc, &last, &first, &name, &id); err != nil {
 			return nil, fmt.Errorf("sqlite: reading devices: %w", err)
 		}
-		if err := json.Unmarshal(doc, &r.rec.Device); err != nil {
-			return nil, fmt.Errorf("sqlite: decoding device %d: %w", r.id, err)
+		r, err := store.DecodeDevice("sqlite", sensor, site, zone, doc, last, first, name, id)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, r)
 	}
@@ -283,14 +280,7 @@ func (d *DB) Devices(ctx context.Context, q store.DeviceQuery) (store.DevicePage
 	if err != nil {
 		return page, err
 	}
-	if len(rs) > q.Limit {
-		rs = rs[:q.Limit]
-		l := rs[len(rs)-1]
-		page.Next = store.DeviceKey{Sensor: l.rec.Sensor, Name: l.name, ID: l.id, First: l.first, Last: l.last}.Cursor(q.Sort)
-	}
-	for _, r := range rs {
-		page.Devices = append(page.Devices, r.rec)
-	}
+	store.FillDevicePage(&page, rs, q)
 	return page, nil
 }
 
@@ -310,7 +300,7 @@ func (d *DB) Device(ctx context.Context, sensor string, id inventory.DeviceID) (
 	if len(rs) == 0 {
 		return nil, fmt.Errorf("%w: device %d of sensor %q", store.ErrNotFound, id, sensor)
 	}
-	return rs[0].rec, nil
+	return rs[0].Record, nil
 }
 
 // Connections returns a sensor's connections, or one device's.
