@@ -85,15 +85,7 @@ func checkEvidence(t *testing.T, capturePath, evidencePath string, a *alert.Aler
 	}
 	byTime := map[time.Time]frame{}
 	byNumber := map[uint64]string{}
-	cf, err := os.Open(capturePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cf.Close()
-	cr, err := pcapgo.NewReader(cf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cr := openPcap(t, capturePath)
 	for n := uint64(1); ; n++ {
 		data, ci, err := cr.ReadPacketData()
 		if errors.Is(err, io.EOF) {

@@ -174,18 +174,26 @@ func TestSimulateAnalyze(t *testing.T) {
 	}
 }
 
-// countFrames counts the frames of a pcap file with gopacket's reader.
-func countFrames(t *testing.T, path string) uint64 {
+// openPcap opens a pcap file with gopacket's reader, closed when the test
+// ends.
+func openPcap(t *testing.T, path string) *pcapgo.Reader {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	r, err := pcapgo.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// countFrames counts the frames of a pcap file with gopacket's reader.
+func countFrames(t *testing.T, path string) uint64 {
+	t.Helper()
+	r := openPcap(t, path)
 	var n uint64
 	for {
 		_, _, err := r.ReadPacketData()
@@ -217,15 +225,7 @@ type oracleCounts struct {
 // directions of a UDP exchange between equal ports as two conversations.
 func flowsByGopacket(t *testing.T, path string) oracleCounts {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openPcap(t, path)
 	type key struct {
 		vlan   uint16
 		proto  layers.IPProtocol

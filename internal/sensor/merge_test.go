@@ -175,15 +175,7 @@ func TestRunDeviceMerged(t *testing.T) {
 			}
 			c.close()
 			st := openStore(t, filepath.Join(dir, "otwatch.db"))
-			run := func(files ...string) {
-				t.Helper()
-				var logs logBuffer
-				cfg := Config{Name: "m", Store: st, Logger: logs.logger(), Files: files, StatePath: filepath.Join(dir, "state.json"),
-					Learn: time.Minute}
-				if err := Run(context.Background(), cfg); err != nil {
-					t.Fatalf("Run over %q: %v", files, err)
-				}
-			}
+			run := func(files ...string) { runMerge(t, st, dir, files...) }
 
 			run(paths...)
 			ref := reference(t, "m", time.Minute, "", paths...)
@@ -204,6 +196,18 @@ func TestRunDeviceMerged(t *testing.T) {
 				t.Errorf("after a restart the devices are %v; they were %v", after, first)
 			}
 		})
+	}
+}
+
+// runMerge runs sensor m over files into st, learning for a minute, with
+// its state file in dir (so that a later run reads only new files).
+func runMerge(t *testing.T, st store.Store, dir string, files ...string) {
+	t.Helper()
+	var logs logBuffer
+	cfg := Config{Name: "m", Store: st, Logger: logs.logger(), Files: files, StatePath: filepath.Join(dir, "state.json"),
+		Learn: time.Minute}
+	if err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("Run over %q: %v", files, err)
 	}
 }
 
@@ -286,15 +290,7 @@ func TestRunDeviceLearnedLater(t *testing.T) {
 	c.close()
 
 	st := openStore(t, filepath.Join(dir, "otwatch.db"))
-	run := func(files ...string) {
-		t.Helper()
-		var logs logBuffer
-		cfg := Config{Name: "m", Store: st, Logger: logs.logger(), Files: files, StatePath: filepath.Join(dir, "state.json"),
-			Learn: time.Minute}
-		if err := Run(context.Background(), cfg); err != nil {
-			t.Fatalf("Run over %q: %v", files, err)
-		}
-	}
+	run := func(files ...string) { runMerge(t, st, dir, files...) }
 	run(bare)
 	before, _ := storedInventory(t, st, "m")
 	if len(before) != 2 {
